@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Column, Integer, String
+
+from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from zdmigrate import ops
+from zdmigrate.dialects import Dialect, get_dialect
+from zdmigrate.errors import ColumnExists, ColumnNotFound, InvalidOperation
+from zdmigrate.migration import Migration, compile_migration
+from zdmigrate.schema import Schema
+from zdmigrate.steps import Phase
+
+SETUP = [
+    ops.CreateTable(
+        "rn_users",
+        Column("id", Integer, primary_key=True),
+        Column("email", String(200), nullable=False, unique=True),
+        Column("name", String(50), server_default="anon"),
+    ),
+    ops.CreateIndex("ix_rn_users_name", "rn_users", ["name"]),
+]
+
+old = sa.Table(
+    "rn_users",
+    sa.MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("email", String(200)),
+    Column("name", String(50)),
+)
+new = sa.Table(
+    "rn_users",
+    sa.MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("email_address", String(200)),
+    Column("name", String(50)),
+)
+
+
+def seed(connection: sa.Connection) -> None:
+    connection.execute(old.insert(), [{"email": f"seed{i}@x", "name": f"s{i}"} for i in range(30)])
+
+
+def check(connection: sa.Connection, phase: str) -> None:
+    # The old app writes `email`, the new app writes `email_address`; each sees the other's.
+    connection.execute(old.insert().values(email=f"old-{phase}@x", name=f"old-{phase}"))
+    connection.execute(new.insert().values(email_address=f"new-{phase}@x", name=f"new-{phase}"))
+    assert (
+        connection.execute(
+            sa.select(new.c.email_address).where(new.c.name == f"old-{phase}")
+        ).scalar_one()
+        == f"old-{phase}@x"
+    )
+    assert (
+        connection.execute(sa.select(old.c.email).where(old.c.name == f"new-{phase}")).scalar_one()
+        == f"new-{phase}@x"
+    )
+    connection.execute(
+        old.update().where(old.c.name == f"new-{phase}").values(email=f"upd-old-{phase}@x")
+    )
+    assert (
+        connection.execute(
+            sa.select(new.c.email_address).where(new.c.name == f"new-{phase}")
+        ).scalar_one()
+        == f"upd-old-{phase}@x"
+    )
+    connection.execute(
+        new.update().where(new.c.name == f"old-{phase}").values(email_address=f"upd-new-{phase}@x")
+    )
+    assert (
+        connection.execute(sa.select(old.c.email).where(old.c.name == f"old-{phase}")).scalar_one()
+        == f"upd-new-{phase}@x"
+    )
+    if phase != "expand":
+        missing = connection.execute(
+            sa.select(sa.func.count()).select_from(new).where(new.c.email_address.is_(None))
+        ).scalar_one()
+        assert missing == 0
+
+
+def after(connection: sa.Connection) -> None:
+    connection.execute(new.insert().values(email_address="after@x", name="after"))
+    assert (
+        connection.execute(sa.select(new.c.email_address).where(new.c.name == "s3")).scalar_one()
+        == "seed3@x"
+    )
+    fails(connection, old.insert().values(email="late@x", name="late"))
+    # NOT NULL and UNIQUE came over to the new column.
+    fails(connection, new.insert().values(email_address=None, name="null"))
+    fails(connection, new.insert().values(email_address="after@x", name="dup"))
+
+
+def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
+    engine, dialect = db
+    run_lifecycle(
+        engine,
+        dialect,
+        Lifecycle(
+            tables=["rn_users"],
+            setup=SETUP,
+            operations=[ops.RenameColumn("rn_users", "email", "email_address")],
+            check=check,
+            after=after,
+            seed=seed,
+        ),
+    )
+
+
+def _compiled(dialect: str) -> dict[Phase, list[str]]:
+    d = get_dialect(dialect)
+    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
+    migration = Migration("m", [ops.RenameColumn("rn_users", "email", "email_address")])
+    return {
+        p: [s.sql for s in steps]
+        for p, steps in compile_migration(migration, base, d).steps.items()
+    }
+
+
+def test_postgresql_recipe() -> None:
+    sql = _compiled("postgresql")
+    assert sql[Phase.EXPAND][0] == 'ALTER TABLE "rn_users" ADD COLUMN "email_address" VARCHAR(200)'
+    assert any("BEFORE INSERT OR UPDATE" in s for s in sql[Phase.EXPAND])
+    assert any("NOT VALID" in s for s in sql[Phase.EXPAND])
+    assert any("VALIDATE CONSTRAINT" in s for s in sql[Phase.BACKFILL])
+    assert any("CREATE UNIQUE INDEX CONCURRENTLY" in s for s in sql[Phase.BACKFILL])
+    assert 'ALTER TABLE "rn_users" DROP COLUMN "email"' in sql[Phase.CONTRACT]
+    assert any("UNIQUE USING INDEX" in s for s in sql[Phase.CONTRACT])
+
+
+def test_mysql_recipe() -> None:
+    sql = _compiled("mysql")
+    assert sql[Phase.EXPAND][0].endswith("ALGORITHM=INSTANT")
+    assert sum("CREATE TRIGGER" in s for s in sql[Phase.EXPAND]) == 2
+    assert any("LOCK=NONE" in s and "NOT NULL" in s for s in sql[Phase.CONTRACT])
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [
+        (ops.RenameColumn("rn_users", "nope", "x"), ColumnNotFound),
+        (ops.RenameColumn("rn_users", "email", "name"), ColumnExists),
+        (ops.RenameColumn("rn_users", "id", "user_id"), InvalidOperation),
+    ],
+)
+def test_bad_input(operation: ops.Operation, error: type[Exception]) -> None:
+    d = get_dialect("postgresql")
+    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
+    with pytest.raises(error):
+        compile_migration(Migration("m", [operation]), base, d)

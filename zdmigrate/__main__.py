@@ -1,0 +1,3 @@
+from zdmigrate.cli import main
+
+main()

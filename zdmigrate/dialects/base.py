@@ -1,0 +1,428 @@
+"""What every dialect provides: capabilities, quoting, type rendering and statement builders.
+
+Operations never compare dialect names. They read :class:`Capabilities` and call the builders
+below, which return :class:`~zdmigrate.steps.Statement` objects carrying the SQL text and the
+lock facts for that server. The text of every statement zdmigrate runs is written in this package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from zdmigrate.schema import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Table,
+    split_name,
+)
+from zdmigrate.steps import BatchedUpdate, Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect as SADialect
+    from sqlalchemy.types import TypeEngine
+
+BACKFILL_FLAG = "zdmigrate.backfill"
+"""Set in a backfill's own transactions so that sync triggers leave its writes alone."""
+
+OBJECT_PREFIX = "zdm_"
+"""Every trigger, function, view and temporary column zdmigrate creates starts with this."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    transactional_ddl: bool
+    concurrent_index: bool
+    """CREATE/DROP INDEX CONCURRENTLY."""
+    not_valid_constraints: bool
+    """Constraints added NOT VALID and validated later under a weak lock."""
+    not_null_from_check: bool
+    """SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) exists."""
+    enum_types: bool
+    """Named enum types (CREATE TYPE … AS ENUM)."""
+    schemas: bool
+    """Tables can live in a named schema other than the default."""
+    online_alter_clauses: bool
+    """ALTER TABLE takes ALGORITHM=… and LOCK=… so the server refuses what it cannot do online."""
+    instant_add_column: bool
+    instant_drop_column: bool
+    instant_rename_column: bool
+    nullable_change_rebuilds: bool
+    """Changing NULL / NOT NULL rebuilds the table (online, but a full copy)."""
+    partial_indexes: bool
+    """CREATE INDEX … WHERE."""
+    foreign_key_validation_scan: bool
+    """Adding a checked foreign key in place is impossible; rows are checked by a separate scan."""
+    max_identifier_length: int
+
+
+@dataclass(frozen=True)
+class SyncDirection:
+    """One direction of a sync trigger: when a write set ``sources`` but left every target
+    alone, set each target to its expression over the row's columns."""
+
+    sources: tuple[str, ...]
+    assignments: tuple[tuple[str, str], ...]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(target for target, _ in self.assignments)
+
+
+class Dialect:
+    name: ClassVar[str]
+    default_version: ClassVar[tuple[int, ...]]
+    lock_blocks: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init__(self, version: tuple[int, ...] | None = None) -> None:
+        self.version = version or self.default_version
+        self.caps = self.capabilities()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({'.'.join(map(str, self.version))})"
+
+    # --- facts -----------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        raise NotImplementedError
+
+    def sqlalchemy_dialect(self) -> SADialect:
+        raise NotImplementedError
+
+    def statement(self, sql: str, lock: str, **facts: object) -> Statement:
+        """A statement whose ``blocks`` follow from the lock it takes."""
+        facts.setdefault("blocks", self.lock_blocks.get(lock, ()))
+        return Statement(sql=sql, lock=lock, **facts)  # type: ignore[arg-type]
+
+    # --- names -----------------------------------------------------------------------------
+
+    def quote(self, identifier: str) -> str:
+        preparer = self.sqlalchemy_dialect().identifier_preparer
+        return str(preparer.quote_identifier(identifier))
+
+    def table(self, qualified: str) -> str:
+        schema, name = split_name(qualified)
+        return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
+
+    def columns(self, names: list[str] | tuple[str, ...]) -> str:
+        return ", ".join(self.quote(n) for n in names)
+
+    def object_name(self, *parts: str) -> str:
+        """A zdmigrate object name from its parts, shortened with a hash to fit the server."""
+        name = OBJECT_PREFIX + "_".join(parts)
+        limit = self.caps.max_identifier_length
+        if len(name) <= limit:
+            return name
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        return f"{name[: limit - 9]}_{digest}"
+
+    # --- types -----------------------------------------------------------------------------
+
+    def render_type(self, type_: TypeEngine[object]) -> str:
+        return self.normalize_type(str(type_.compile(dialect=self.sqlalchemy_dialect())))
+
+    def normalize_type(self, text: str) -> str:
+        """One spelling per type, so that models from metadata, reflection and snapshots agree."""
+        return re.sub(r"\s+", " ", text.strip()).replace(", ", ",")
+
+    def implicit_name(self, kind: str, table: str, columns: list[str]) -> str:
+        """The name the server gives an unnamed constraint ("primary key", "unique", "foreign key",
+        "check")."""
+        suffix = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "check": "check"}
+        parts = [table] if kind in ("primary key", "check") else [table, *columns]
+        return "_".join([*parts, suffix[kind]])[: self.caps.max_identifier_length]
+
+    def literal(self, value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    # --- rendering pieces ------------------------------------------------------------------
+
+    def column_definition(self, column: Column, *, with_default: bool = True) -> str:
+        parts = [self.quote(column.name), column.type]
+        if column.generated:
+            parts.append(self.generated_clause(column.generated))
+        if with_default and column.default is not None:
+            parts.append(f"DEFAULT {column.default}")
+        if not column.nullable:
+            parts.append("NOT NULL")
+        if column.identity:
+            parts.append(self.identity_clause())
+        return " ".join(parts)
+
+    def generated_clause(self, expression: str) -> str:
+        return f"GENERATED ALWAYS AS ({expression}) STORED"
+
+    def identity_clause(self) -> str:
+        raise NotImplementedError
+
+    def foreign_key_clause(self, fk: ForeignKey) -> str:
+        sql = (
+            f"CONSTRAINT {self.quote(fk.name)} FOREIGN KEY ({self.columns(fk.columns)}) "
+            f"REFERENCES {self.table(fk.ref_table)} ({self.columns(fk.ref_columns)})"
+        )
+        if fk.on_delete:
+            sql += f" ON DELETE {fk.on_delete}"
+        if fk.on_update:
+            sql += f" ON UPDATE {fk.on_update}"
+        return sql
+
+    def index_parts(self, index: Index) -> str:
+        return ", ".join(
+            self.quote(c) if re.fullmatch(r"\w+", c) else f"({c})" for c in index.columns
+        )
+
+    def row_expression(self, table: Table, expression: str, row: str) -> str:
+        """``expression`` (over bare column names) evaluated against trigger row ``row`` (NEW)."""
+        if expression in {self.quote(c) for c in table.columns}:
+            return f"{row}.{expression}"
+        select = ", ".join(f"{row}.{self.quote(c)} AS {self.quote(c)}" for c in table.columns)
+        return f"(SELECT {expression} FROM (SELECT {select}) AS {self.quote('zdm_row')})"
+
+    # --- tables ----------------------------------------------------------------------------
+
+    def create_table(self, table: Table) -> list[Statement]:
+        lines = [self.column_definition(c) for c in table.columns.values()]
+        if table.primary_key:
+            pk_name = (
+                f"CONSTRAINT {self.quote(table.primary_key.name)} "
+                if table.primary_key.name
+                else ""
+            )
+            lines.append(f"{pk_name}PRIMARY KEY ({self.columns(table.primary_key.columns)})")
+        lines += [
+            f"CONSTRAINT {self.quote(u.name)} UNIQUE ({self.columns(u.columns)})"
+            for u in table.uniques.values()
+        ]
+        lines += [
+            f"CONSTRAINT {self.quote(c.name)} CHECK ({c.expression})" for c in table.checks.values()
+        ]
+        lines += [self.foreign_key_clause(fk) for fk in table.foreign_keys.values()]
+        body = ",\n    ".join(lines)
+        statements = [
+            self.statement(
+                f"CREATE TABLE {self.table(table.qualified_name)} (\n    {body}\n)",
+                self.new_table_lock(table),
+                table=table.qualified_name,
+                note="a new table: nothing else uses it yet",
+            )
+        ]
+        statements += [
+            self.statement(
+                self.create_index_sql(table.qualified_name, index, concurrently=False),
+                self.new_table_lock(table),
+                table=table.qualified_name,
+            )
+            for index in table.indexes.values()
+        ]
+        return statements
+
+    def new_table_lock(self, table: Table) -> str:
+        raise NotImplementedError
+
+    def drop_table(self, qualified: str) -> Statement:
+        raise NotImplementedError
+
+    def rename_table(self, old: str, new: str) -> Statement:
+        raise NotImplementedError
+
+    def create_view(self, view: str, table: str) -> Statement:
+        """An updatable view named ``view`` showing every column of ``table``."""
+        return self.statement(
+            f"CREATE VIEW {self.table(view)} AS SELECT * FROM {self.table(table)}",
+            "none",
+            table=table,
+            note="the old name stays usable through a simple, updatable view",
+        )
+
+    def drop_view(self, view: str) -> Statement:
+        return self.statement(f"DROP VIEW IF EXISTS {self.table(view)}", "none", table=view)
+
+    # --- columns ---------------------------------------------------------------------------
+
+    def add_column(self, table: str, column: Column) -> Statement:
+        raise NotImplementedError
+
+    def drop_column(self, table: str, column: str, *, indexed: bool = False) -> Statement:
+        """``indexed``: an index uses the column, which some servers cannot drop instantly."""
+        raise NotImplementedError
+
+    def rename_column(self, table: str, old: str, new: str) -> Statement:
+        raise NotImplementedError
+
+    def set_nullable(self, table: Table, column: str, nullable: bool) -> Statement:
+        raise NotImplementedError
+
+    def set_default(self, table: Table, column: str, default: str | None) -> Statement:
+        raise NotImplementedError
+
+    def alter_column_type(self, table: Table, column: str, type_: str, using: str) -> Statement:
+        raise NotImplementedError
+
+    # --- indexes and constraints -----------------------------------------------------------
+
+    def create_index_sql(self, table: str, index: Index, *, concurrently: bool) -> str:
+        raise NotImplementedError
+
+    def create_index(self, table: str, index: Index) -> list[Statement]:
+        raise NotImplementedError
+
+    def drop_index(self, table: str, name: str) -> Statement:
+        raise NotImplementedError
+
+    def rename_index(self, table: str, old: str, new: str) -> Statement:
+        raise NotImplementedError
+
+    def unique_from_index(self, table: str, name: str, index: str) -> list[Statement]:
+        """Make the unique index ``index`` into the unique constraint ``name``."""
+        raise NotImplementedError
+
+    def add_unique(self, table: str, name: str, columns: list[str]) -> list[Statement]:
+        """Every statement that turns ``columns`` into a unique constraint without a long lock."""
+        raise NotImplementedError
+
+    def add_check(self, table: str, check: CheckConstraint) -> Statement:
+        raise NotImplementedError
+
+    def add_foreign_key(self, table: str, fk: ForeignKey) -> Statement:
+        raise NotImplementedError
+
+    def validate_constraint(self, table: Table, name: str) -> Statement:
+        raise NotImplementedError
+
+    def drop_constraint(self, table: str, name: str, kind: str) -> Statement:
+        raise NotImplementedError
+
+    # --- enum types ------------------------------------------------------------------------
+
+    def create_enum(self, qualified: str, values: list[str]) -> Statement:
+        raise NotImplementedError
+
+    def drop_enum(self, qualified: str) -> Statement:
+        raise NotImplementedError
+
+    def add_enum_value(self, qualified: str, value: str, before: str | None) -> Statement:
+        raise NotImplementedError
+
+    # --- sync triggers ---------------------------------------------------------------------
+
+    def create_sync_trigger(
+        self,
+        table: Table,
+        name: str,
+        forward: SyncDirection,
+        backward: SyncDirection | None,
+    ) -> list[Statement]:
+        raise NotImplementedError
+
+    def drop_sync_trigger(self, table: str, name: str) -> list[Statement]:
+        raise NotImplementedError
+
+    elsif: ClassVar[str]
+
+    def assign(self, target: str, expression: str) -> str:
+        """One assignment to the trigger's NEW row."""
+        raise NotImplementedError
+
+    def distinct(self, left: str, right: str) -> str:
+        return f"{left} IS DISTINCT FROM {right}"
+
+    def same(self, left: str, right: str) -> str:
+        return f"{left} IS NOT DISTINCT FROM {right}"
+
+    def sync_branch(
+        self,
+        table: Table,
+        forward: SyncDirection,
+        backward: SyncDirection | None,
+        *,
+        inserting: bool,
+    ) -> str:
+        """The IF … END IF that picks the direction a write needs.
+
+        An insert goes forward when it left every forward target NULL but gave a source; an
+        update goes forward when it changed a source and left every target as it was. The
+        backward direction is the mirror image, for the app version that writes the new side.
+        """
+
+        def new(column: str) -> str:
+            return f"NEW.{self.quote(column)}"
+
+        def wants(d: SyncDirection) -> str:
+            if inserting:
+                unset = " AND ".join(f"{new(t)} IS NULL" for t in d.targets)
+                given = " OR ".join(f"{new(s)} IS NOT NULL" for s in d.sources)
+                return f"{unset} AND ({given})"
+            changed = " OR ".join(self.distinct(new(s), f"OLD.{self.quote(s)}") for s in d.sources)
+            kept = " AND ".join(self.same(new(t), f"OLD.{self.quote(t)}") for t in d.targets)
+            return f"({changed}) AND {kept}"
+
+        def assignments(d: SyncDirection) -> str:
+            return " ".join(
+                self.assign(t, self.row_expression(table, e, "NEW")) for t, e in d.assignments
+            )
+
+        sql = f"    IF {wants(forward)} THEN {assignments(forward)}"
+        if backward:
+            sql += f"\n    {self.elsif} {wants(backward)} THEN {assignments(backward)}"
+        return sql + "\n    END IF;"
+
+    # --- batched work ----------------------------------------------------------------------
+
+    def backfill(self, update: BatchedUpdate) -> Statement:
+        """The statement a planner shows for a batched backfill; runners use ``batched``."""
+        sets = ", ".join(f"{self.quote(c)} = {e}" for c, e in update.assignments)
+        where = f" WHERE {update.where}" if update.where else ""
+        return self.statement(
+            f"UPDATE {self.table(update.table)} SET {sets}{where}",
+            self.row_lock(),
+            table=update.table,
+            scan=True,
+            batched=update,
+            note=f"runs in batches of rows ordered by ({', '.join(update.key)})",
+        )
+
+    def row_lock(self) -> str:
+        raise NotImplementedError
+
+    def key_compare(self, key: tuple[str, ...], op: str, prefix: str) -> str:
+        """``(k1, k2) > (:prefix0, :prefix1)`` for a key of any width."""
+        cols = self.columns(key)
+        params = ", ".join(f":{prefix}{i}" for i in range(len(key)))
+        if len(key) == 1:
+            return f"{cols} {op} {params}"
+        return f"({cols}) {op} ({params})"
+
+    def batch_boundary_sql(self, update: BatchedUpdate, *, first: bool) -> str:
+        """The key of the last row of the next batch (bind :size, and :after0… past the first)."""
+        where = [] if first else [self.key_compare(update.key, ">", "after")]
+        where_sql = f" WHERE {' AND '.join(where)}" if where else ""
+        order = ", ".join(self.quote(c) for c in update.key)
+        return (
+            f"SELECT {self.columns(update.key)} FROM {self.table(update.table)}{where_sql} "
+            f"ORDER BY {order} LIMIT 1 OFFSET :offset"
+        )
+
+    def batch_update_sql(self, update: BatchedUpdate, *, first: bool, last: bool) -> str:
+        """One batch: rows after :after… (unless first) up to :upto… (unless last)."""
+        sets = ", ".join(f"{self.quote(c)} = {e}" for c, e in update.assignments)
+        where = []
+        if not first:
+            where.append(self.key_compare(update.key, ">", "after"))
+        if not last:
+            where.append(self.key_compare(update.key, "<=", "upto"))
+        if update.where:
+            where.append(f"({update.where})")
+        where_sql = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"UPDATE {self.table(update.table)} SET {sets}{where_sql}"
+
+    def backfill_session_sql(self) -> str:
+        """Run at the start of each backfill transaction: marks writes as the backfill's own."""
+        raise NotImplementedError
+
+    def backfill_session_end_sql(self) -> str | None:
+        """Run when a backfill is done, where the mark outlives its transaction."""
+        return None

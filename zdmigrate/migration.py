@@ -1,0 +1,159 @@
+"""Migrations: loading them from files, ordering them, and compiling them into steps.
+
+A migration file is a Python module that defines ``migration = Migration(...)``. A folder of
+them is ordered by id. Each loaded migration carries its path and a checksum of its file, so a
+runner can refuse a file that changed after it was applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zdmigrate.errors import MigrationLoadError, SchemaError
+from zdmigrate.steps import Phase, Step
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.ops.base import Operation
+    from zdmigrate.schema import Schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str
+    operations: Sequence[Operation] = field(hash=False)
+    description: str = ""
+    path: str | None = field(default=None, compare=False)
+    checksum: str | None = field(default=None, compare=False)
+
+
+@dataclass
+class CompiledMigration:
+    migration: Migration
+    before: Schema
+    after: Schema
+    steps: dict[Phase, list[Step]]
+
+    def phase(self, phase: Phase) -> list[Step]:
+        return self.steps[phase]
+
+    def rollback(self, reached: Phase) -> list[Step]:
+        """The rollback steps for a migration whose phases up to ``reached`` ran."""
+        ran = {Phase.EXPAND} | ({Phase.BACKFILL} if reached is Phase.BACKFILL else set())
+        return [s for s in self.steps[Phase.ROLLBACK] if s.undoes in ran]
+
+
+def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) -> CompiledMigration:
+    """Validate each operation against the schema the ones before it made, and collect its steps.
+
+    Expand, backfill and contract run in operation order; rollback undoes them in reverse,
+    each operation's backfill before its expand.
+    """
+    current = schema.copy()
+    steps: dict[Phase, list[Step]] = {phase: [] for phase in Phase}
+    rollbacks: list[list[Step]] = []
+    for operation in migration.operations:
+        name = type(operation).__name__
+        try:
+            operation.validate(current, dialect)
+        except SchemaError as exc:
+            where = migration.path or migration.id
+            raise _located(exc, where) from None
+        for phase, build in (
+            (Phase.EXPAND, operation.expand),
+            (Phase.BACKFILL, operation.backfill),
+            (Phase.CONTRACT, operation.contract),
+        ):
+            steps[phase] += [Step(phase, name, s) for s in build(current, dialect)]
+        rollbacks.append(
+            [
+                Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL)
+                for s in operation.undo_backfill(current, dialect)
+            ]
+            + [
+                Step(Phase.ROLLBACK, name, s, undoes=Phase.EXPAND)
+                for s in operation.rollback(current, dialect)
+            ]
+        )
+        operation.apply(current, dialect)
+    steps[Phase.ROLLBACK] = [step for chunk in reversed(rollbacks) for step in chunk]
+    return CompiledMigration(migration=migration, before=schema, after=current, steps=steps)
+
+
+def _located(exc: SchemaError, where: str) -> SchemaError:
+    """The same error, its message prefixed with the migration it came from."""
+    exc.args = (f"{where}: {exc.args[0]}",)
+    return exc
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_file(path: Path) -> Migration:
+    """Import one migration file; any failure is one line naming the file."""
+    module_name = (
+        f"zdmigrate_migration_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
+    )
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise MigrationLoadError(str(path), "not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except FileNotFoundError:
+        raise MigrationLoadError(str(path), "no such file") from None
+    except Exception as exc:  # the user's file: any error is bad input, not our crash
+        line = _error_line(exc, path)
+        raise MigrationLoadError(str(path), f"{line}{type(exc).__name__}: {exc}") from None
+    finally:
+        sys.modules.pop(module_name, None)
+    migration = getattr(module, "migration", None)
+    if not isinstance(migration, Migration):
+        raise MigrationLoadError(str(path), "defines no `migration = Migration(...)`")
+    return Migration(
+        id=migration.id,
+        operations=migration.operations,
+        description=migration.description,
+        path=str(path),
+        checksum=checksum(path),
+    )
+
+
+def _error_line(exc: Exception, path: Path) -> str:
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f"line {exc.lineno}: "
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename).resolve() == path.resolve():
+            return f"line {frame.lineno}: "
+    return ""
+
+
+def load_path(path: Path) -> list[Migration]:
+    """One migration file, or every ``*.py`` migration in a folder, ordered by id."""
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+        migrations = [load_file(p) for p in files]
+        if not migrations:
+            raise MigrationLoadError(str(path), "no migration files in this folder")
+    elif path.suffix == ".py":
+        migrations = [load_file(path)]
+    elif not path.exists():
+        raise MigrationLoadError(str(path), "no such file or folder")
+    else:
+        raise MigrationLoadError(str(path), "expected a migration .py file or a folder of them")
+    seen: dict[str, str | None] = {}
+    for m in migrations:
+        if m.id in seen:
+            raise MigrationLoadError(str(m.path), f"id {m.id!r} is also used by {seen[m.id]}")
+        seen[m.id] = m.path
+    return sorted(migrations, key=lambda m: m.id)

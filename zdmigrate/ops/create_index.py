@@ -1,0 +1,57 @@
+"""CreateIndex: built without blocking writes.
+
+PostgreSQL builds it CONCURRENTLY, outside a transaction; an INVALID index that an earlier,
+interrupted build left under the same name is dropped first. MySQL/MariaDB build it
+``ALGORITHM=INPLACE, LOCK=NONE``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from zdmigrate.errors import InvalidOperation, ObjectExists
+from zdmigrate.ops.base import Operation, columns_exist, register
+from zdmigrate.schema import Index
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.schema import Schema
+    from zdmigrate.steps import Statement
+
+
+@register
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    name: str
+    table: str
+    columns: list[str] = field(hash=False)
+    """Column names, or SQL expressions such as ``lower(email)``."""
+    unique: bool = False
+    where: str | None = None
+
+    def model(self) -> Index:
+        return Index(
+            name=self.name, columns=list(self.columns), unique=self.unique, where=self.where
+        )
+
+    def validate(self, schema: Schema, dialect: Dialect) -> None:
+        table = schema.table(self.table)
+        columns_exist(schema, self.table, [c for c in self.columns if re.fullmatch(r"\w+", c)])
+        if self.name in table.indexes or self.name in table.constraint_names():
+            raise ObjectExists("index", self.name, self.table)
+        if self.where and not dialect.caps.partial_indexes:
+            raise InvalidOperation(
+                f"index {self.name!r} on {self.table!r}: this server has no partial indexes",
+                table=self.table,
+            )
+
+    def apply(self, schema: Schema, dialect: Dialect) -> None:
+        schema.table(self.table).indexes[self.name] = self.model()
+
+    def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        return dialect.create_index(self.table, self.model())
+
+    def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        return [dialect.drop_index(self.table, self.name)]

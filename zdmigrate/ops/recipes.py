@@ -1,0 +1,139 @@
+"""Recipes more than one operation follows, written once.
+
+- :class:`SyncedCopy`: new columns kept in step with old ones by a trigger, both ways, filled by
+  a batched backfill. Rename, type change and transform are all this recipe.
+- :class:`NotNullByCheck`: make a column NOT NULL without a long lock. On PostgreSQL a
+  ``CHECK (col IS NOT NULL) NOT VALID`` is added (brief lock, no scan), validated under SHARE
+  UPDATE EXCLUSIVE (reads and writes go on), and SET NOT NULL then uses it instead of scanning.
+  Elsewhere the change is an online in-place rebuild in contract.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zdmigrate.dialects import SyncDirection
+from zdmigrate.ops.base import key_of
+from zdmigrate.schema import CheckConstraint, Column, Index
+from zdmigrate.steps import BatchedUpdate
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.schema import Schema, Table
+    from zdmigrate.steps import Statement
+
+
+@dataclass(frozen=True)
+class NotNullByCheck:
+    table: str
+    column: str
+
+    def check(self, dialect: Dialect) -> CheckConstraint:
+        name = dialect.object_name(self.table.rpartition(".")[2], self.column, "nn")
+        return CheckConstraint(
+            name=name, expression=f"{dialect.quote(self.column)} IS NOT NULL", validated=False
+        )
+
+    def expand(self, dialect: Dialect) -> list[Statement]:
+        if not dialect.caps.not_valid_constraints:
+            return []
+        return [dialect.add_check(self.table, self.check(dialect))]
+
+    def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        if not dialect.caps.not_valid_constraints:
+            return []
+        return [
+            dialect.validate_constraint(
+                self._with_check(schema, dialect, validated=False), self.check(dialect).name
+            )
+        ]
+
+    def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        if not dialect.caps.not_valid_constraints:
+            return [dialect.set_nullable(schema.table(self.table), self.column, False)]
+        check = self.check(dialect)
+        return [
+            dialect.set_nullable(
+                self._with_check(schema, dialect, validated=True), self.column, False
+            ),
+            dialect.drop_constraint(self.table, check.name, "check"),
+        ]
+
+    def rollback(self, dialect: Dialect) -> list[Statement]:
+        if not dialect.caps.not_valid_constraints:
+            return []
+        return [dialect.drop_constraint(self.table, self.check(dialect).name, "check")]
+
+    def _with_check(self, schema: Schema, dialect: Dialect, *, validated: bool) -> Table:
+        table = copy.deepcopy(schema.table(self.table))
+        check = self.check(dialect)
+        check.validated = validated
+        table.checks[check.name] = check
+        return table
+
+
+@dataclass(frozen=True)
+class SyncedCopy:
+    """New columns on ``table``, written by the new app, kept equal to ``forward`` expressions of
+    the old columns (written by the old app), and the old ones to ``backward`` expressions of the
+    new ones.
+
+    Expand adds the new columns (nullable, without default, so that a NULL after an insert means
+    "this app did not write it") and the trigger; backfill fills existing rows in batches;
+    contract drops the trigger and whatever the operation retires; rollback drops both.
+    """
+
+    table: str
+    purpose: str
+    new_columns: tuple[Column, ...]
+    forward: SyncDirection
+    backward: SyncDirection | None
+
+    def trigger(self, dialect: Dialect) -> str:
+        return dialect.object_name(self.table.rpartition(".")[2], self.purpose)
+
+    def expanded(self, schema: Schema) -> Table:
+        """The table as expand leaves it: old columns and new ones side by side."""
+        table = copy.deepcopy(schema.table(self.table))
+        for column in self.new_columns:
+            table.columns[column.name] = column
+        return table
+
+    def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        statements = [dialect.add_column(self.table, c) for c in self.new_columns]
+        statements += dialect.create_sync_trigger(
+            self.expanded(schema), self.trigger(dialect), self.forward, self.backward
+        )
+        return statements
+
+    def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        differs = " OR ".join(
+            dialect.distinct(dialect.quote(target), expression)
+            for target, expression in self.forward.assignments
+        )
+        update = BatchedUpdate(
+            table=self.table,
+            key=key_of(schema, self.table),
+            assignments=self.forward.assignments,
+            where=differs,
+        )
+        return [dialect.backfill(update)]
+
+    def drop_trigger(self, dialect: Dialect) -> list[Statement]:
+        return dialect.drop_sync_trigger(self.table, self.trigger(dialect))
+
+    def rollback(self, dialect: Dialect) -> list[Statement]:
+        return self.drop_trigger(dialect) + [
+            dialect.drop_column(self.table, c.name) for c in self.new_columns
+        ]
+
+
+def detached(column: Column, name: str) -> Column:
+    """``column`` as a synced copy adds it: nullable, no default, filled by the trigger."""
+    return Column(name=name, type=column.type, nullable=True)
+
+
+def indexes_on(table: Table, column: str) -> list[Index]:
+    return [i for i in table.indexes.values() if column in i.columns]

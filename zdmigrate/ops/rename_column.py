@@ -1,0 +1,165 @@
+"""RenameColumn: the old app keeps writing the old name while the new app writes the new one.
+
+Expand adds the new column and a trigger that copies every write across, both ways, so each
+app sees the other's writes; indexes on the old column get twins on the new one, built online.
+Backfill copies existing rows in batches. Contract drops the trigger and the old column, gives
+the twins their original names and, for a NOT NULL column, sets NOT NULL without a long lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zdmigrate.dialects import SyncDirection
+from zdmigrate.errors import InvalidOperation
+from zdmigrate.ops.base import Operation, absent_column, existing_column, register
+from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy, detached, indexes_on
+from zdmigrate.schema import Index
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.schema import Schema
+    from zdmigrate.steps import Statement
+
+
+@register
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    table: str
+    old: str
+    new: str
+
+    def validate(self, schema: Schema, dialect: Dialect) -> None:
+        existing_column(schema, self.table, self.old)
+        absent_column(schema, self.table, self.new)
+        table = schema.table(self.table)
+        column = table.column(self.old)
+        refused = None
+        if column.identity or column.generated:
+            refused = "is an identity or generated column"
+        elif table.primary_key and self.old in table.primary_key.columns:
+            refused = "is part of the primary key"
+        elif any(self.old in fk.columns for fk in table.foreign_keys.values()):
+            refused = "is part of a foreign key (drop it, rename, then add it back)"
+        elif any(
+            fk.ref_table == self.table and self.old in fk.ref_columns
+            for _, fk in schema.foreign_keys_to(self.table)
+        ):
+            refused = "is referenced by a foreign key"
+        if refused:
+            raise InvalidOperation(
+                f"cannot rename column {self.old!r} of {self.table!r} online: it {refused}",
+                table=self.table,
+                column=self.old,
+            )
+
+    def apply(self, schema: Schema, dialect: Dialect) -> None:
+        schema.table(self.table).rename_column(self.old, self.new)
+
+    # --- the recipe ----------------------------------------------------------------------
+
+    def copy(self, schema: Schema, dialect: Dialect) -> SyncedCopy:
+        column = schema.table(self.table).column(self.old)
+        old, new = dialect.quote(self.old), dialect.quote(self.new)
+        return SyncedCopy(
+            table=self.table,
+            purpose=f"rename_{self.old}",
+            new_columns=(detached(column, self.new),),
+            forward=SyncDirection(sources=(self.old,), assignments=((self.new, old),)),
+            backward=SyncDirection(sources=(self.new,), assignments=((self.old, new),)),
+        )
+
+    def not_null(self, schema: Schema) -> NotNullByCheck | None:
+        nullable = schema.table(self.table).column(self.old).nullable
+        return None if nullable else NotNullByCheck(self.table, self.new)
+
+    def twins(self, schema: Schema, dialect: Dialect) -> list[tuple[Index, Index]]:
+        """Each index on the old column, paired with its twin on the new one."""
+        table = schema.table(self.table)
+        return [
+            (
+                index,
+                Index(
+                    name=dialect.object_name(index.name),
+                    columns=[self.new if c == self.old else c for c in index.columns],
+                    unique=index.unique,
+                    where=index.where,
+                ),
+            )
+            for index in indexes_on(table, self.old)
+        ]
+
+    def uniques(self, schema: Schema, dialect: Dialect) -> list[tuple[str, Index]]:
+        """Each unique constraint on the old column, with the unique index that will replace it."""
+        table = schema.table(self.table)
+        return [
+            (
+                unique.name,
+                Index(
+                    name=dialect.object_name(unique.name),
+                    columns=[self.new if c == self.old else c for c in unique.columns],
+                    unique=True,
+                ),
+            )
+            for unique in table.uniques.values()
+            if self.old in unique.columns and unique.name not in table.indexes
+        ]
+
+    # --- phases --------------------------------------------------------------------------
+
+    def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        statements = self.copy(schema, dialect).expand(schema, dialect)
+        if not_null := self.not_null(schema):
+            statements += not_null.expand(dialect)
+        return statements
+
+    def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        # Indexes are built after the copy: building them first would make every batch
+        # maintain them, and build on a column that is still mostly NULL.
+        statements = self.copy(schema, dialect).backfill(schema, dialect)
+        for _, twin in self.twins(schema, dialect) + self.uniques(schema, dialect):
+            statements += dialect.create_index(self.table, twin)
+        if not_null := self.not_null(schema):
+            statements += not_null.backfill(self._expanded(schema, dialect), dialect)
+        return statements
+
+    def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        copy = self.copy(schema, dialect)
+        column = schema.table(self.table).column(self.old)
+        statements = copy.drop_trigger(dialect)
+        twins = self.twins(schema, dialect) + self.uniques(schema, dialect)
+        statements.append(dialect.drop_column(self.table, self.old, indexed=bool(twins)))
+        for index, twin in self.twins(schema, dialect):
+            statements.append(dialect.rename_index(self.table, twin.name, index.name))
+        for name, twin in self.uniques(schema, dialect):
+            statements += dialect.unique_from_index(self.table, name, twin.name)
+        renamed = self._renamed(schema, dialect)
+        if column.default is not None:
+            statements.append(
+                dialect.set_default(renamed.table(self.table), self.new, column.default)
+            )
+        if not_null := self.not_null(schema):
+            statements += not_null.contract(renamed, dialect)
+        return statements
+
+    def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        twins = self.twins(schema, dialect) + self.uniques(schema, dialect)
+        return [dialect.drop_index(self.table, twin.name) for _, twin in twins]
+
+    def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        statements: list[Statement] = []
+        if not_null := self.not_null(schema):
+            statements += not_null.rollback(dialect)
+        return statements + self.copy(schema, dialect).rollback(dialect)
+
+    def _expanded(self, schema: Schema, dialect: Dialect) -> Schema:
+        expanded = schema.copy()
+        expanded.add_table(self.copy(schema, dialect).expanded(schema))
+        return expanded
+
+    def _renamed(self, schema: Schema, dialect: Dialect) -> Schema:
+        renamed = self._expanded(schema, dialect)
+        table = renamed.table(self.table)
+        table.drop_column(self.old)
+        return renamed

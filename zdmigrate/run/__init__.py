@@ -1,0 +1,1 @@
+"""Running migrations against a database: everything here does I/O."""

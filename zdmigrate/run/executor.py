@@ -1,0 +1,178 @@
+"""The simple executor: runs a compiled migration's phases on a database, in order, unthrottled.
+
+It keeps no state between calls. The staged runner (state table, retries under lock timeouts,
+throttling, resume) is built on it; tests and small databases can use it directly.
+
+Statements run as the step says: transactional ones together in one transaction per run of
+consecutive transactional steps (on servers whose DDL is transactional), the others on their
+own in autocommit. A batched backfill walks the table's key in batches of ``batch_size`` rows,
+each batch its own short transaction marked as the backfill's so the sync triggers leave it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from zdmigrate.errors import ExecutionError
+from zdmigrate.steps import Phase, Step
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.migration import CompiledMigration
+    from zdmigrate.steps import BatchedUpdate
+
+log = logging.getLogger("zdmigrate.run")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a batched update: the SQL and its key bounds."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def batches(
+    connection: sa.Connection, dialect: Dialect, update: BatchedUpdate, batch_size: int
+) -> Iterator[Batch]:
+    """The batches of ``update``, found one boundary at a time as the caller runs them.
+
+    Each boundary is the key of the ``batch_size``-th row after the previous one, read from the
+    key's index; the last batch has no upper bound, so rows the apps insert meanwhile are
+    covered (and the sync triggers have filled them already).
+    """
+    after: tuple[Any, ...] | None = None
+    while True:
+        first = after is None
+        params: dict[str, Any] = {"offset": batch_size - 1}
+        if after is not None:
+            params |= {f"after{i}": v for i, v in enumerate(after)}
+        boundary = connection.execute(
+            sa.text(dialect.batch_boundary_sql(update, first=first)), params
+        ).first()
+        bounds = {k: v for k, v in params.items() if k != "offset"}
+        if boundary is None:
+            yield Batch(dialect.batch_update_sql(update, first=first, last=True), bounds)
+            return
+        upto = tuple(boundary)
+        bounds |= {f"upto{i}": v for i, v in enumerate(upto)}
+        yield Batch(dialect.batch_update_sql(update, first=first, last=False), bounds)
+        after = upto
+
+
+def run_batched(
+    engine: sa.Engine, dialect: Dialect, update: BatchedUpdate, batch_size: int = 1000
+) -> int:
+    """Run a batched update to the end; returns the number of rows it changed."""
+    changed = 0
+    with engine.connect() as connection:
+        walk = batches(connection, dialect, update, batch_size)
+        try:
+            while True:
+                # One short transaction per batch: its boundary query and its update.
+                with connection.begin():
+                    connection.exec_driver_sql(dialect.backfill_session_sql())
+                    batch = next(walk, None)
+                    if batch is None:
+                        break
+                    changed += connection.execute(sa.text(batch.sql), batch.params).rowcount
+        finally:
+            if end := dialect.backfill_session_end_sql():
+                connection.exec_driver_sql(end)
+                connection.commit()
+    return changed
+
+
+def run_steps(
+    engine: sa.Engine,
+    dialect: Dialect,
+    steps: list[Step],
+    *,
+    migration: str,
+    batch_size: int = 1000,
+) -> None:
+    """Run ``steps`` in order. A failure raises ExecutionError naming the statement."""
+    for group in _groups(steps, dialect):
+        phase = group[0].phase
+        try:
+            if group[0].statement.batched is not None:
+                rows = run_batched(engine, dialect, group[0].statement.batched, batch_size)
+                log.info("%s %s: backfilled %d rows", migration, phase, rows)
+            elif group[0].statement.transactional:
+                with engine.begin() as connection:
+                    for step in group:
+                        _execute(connection, step, migration)
+            else:
+                autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+                with autocommit.connect() as connection:
+                    _execute(connection, group[0], migration)
+        except sa.exc.DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ExecutionError(migration, str(phase), group[-1].sql, reason) from exc
+
+
+def _execute(connection: sa.Connection, step: Step, migration: str) -> None:
+    log.debug("%s", step.sql)
+    result = connection.exec_driver_sql(step.sql)
+    if step.statement.expect_no_rows and result.first() is not None:
+        reason = f"check failed: {step.statement.note or 'rows violate it'}"
+        raise ExecutionError(migration, str(step.phase), step.sql, reason)
+
+
+def _groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
+    """Consecutive transactional steps share a transaction where DDL is transactional."""
+    groups: list[list[Step]] = []
+    for step in steps:
+        s = step.statement
+        joinable = s.transactional and s.batched is None and dialect.caps.transactional_ddl
+        previous = groups[-1][-1].statement if groups else None
+        if (
+            joinable
+            and previous is not None
+            and previous.transactional
+            and previous.batched is None
+        ):
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    return groups
+
+
+def run_phase(
+    engine: sa.Engine,
+    compiled: CompiledMigration,
+    phase: Phase,
+    dialect: Dialect,
+    *,
+    batch_size: int = 1000,
+) -> None:
+    run_steps(
+        engine,
+        dialect,
+        compiled.phase(phase),
+        migration=compiled.migration.id,
+        batch_size=batch_size,
+    )
+
+
+def run_rollback(
+    engine: sa.Engine, compiled: CompiledMigration, dialect: Dialect, *, reached: Phase
+) -> None:
+    """Undo a migration whose phases up to ``reached`` (expand or backfill) ran."""
+    if reached not in (Phase.EXPAND, Phase.BACKFILL):
+        raise ValueError(f"cannot roll back after {reached}: contract is not reversible")
+    run_steps(engine, dialect, compiled.rollback(reached), migration=compiled.migration.id)
+
+
+def run_all(
+    engine: sa.Engine, compiled: CompiledMigration, dialect: Dialect, *, batch_size: int = 1000
+) -> None:
+    """Expand, backfill and contract, one after the other."""
+    for phase in (Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT):
+        run_phase(engine, compiled, phase, dialect, batch_size=batch_size)

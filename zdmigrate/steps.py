@@ -1,0 +1,89 @@
+"""Steps are data: one SQL statement, the phase it runs in, and what it costs the database.
+
+Dialects build :class:`Statement` objects (SQL text plus lock facts); operations place them
+in a phase, which makes them :class:`Step` objects. Runners execute steps; the planner reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    EXPAND = "expand"
+    BACKFILL = "backfill"
+    CONTRACT = "contract"
+    ROLLBACK = "rollback"
+
+
+RUN_ORDER: tuple[Phase, ...] = (Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT)
+
+
+@dataclass(frozen=True)
+class BatchedUpdate:
+    """An UPDATE run in key-ordered batches, each in its own short transaction.
+
+    ``assignments`` maps column → SQL expression over the row's columns; ``where`` narrows the
+    rows. The runner walks ``key`` (the primary key or a unique NOT NULL key) in batches.
+    """
+
+    table: str
+    key: tuple[str, ...]
+    assignments: tuple[tuple[str, str], ...]
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    lock: str
+    """The strongest lock the statement takes, in the dialect's words ("ACCESS EXCLUSIVE")."""
+    blocks: tuple[str, ...] = ()
+    """What other sessions cannot do while the lock is held: "reads", "writes"."""
+    transactional: bool = True
+    """False for statements that must run outside a transaction (CREATE INDEX CONCURRENTLY)."""
+    rewrite: bool = False
+    scan: bool = False
+    online: bool = True
+    """False where this server cannot make the change without blocking traffic for its length."""
+    note: str | None = None
+    """Why the statement is shaped as it is, or what to do where it is not online."""
+    table: str | None = None
+    expect_no_rows: bool = False
+    """A query whose every row is a violation (a foreign-key check done by a scan)."""
+    batched: BatchedUpdate | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: Phase
+    operation: str
+    statement: Statement
+    undoes: Phase | None = None
+    """For a rollback step: the phase whose change it undoes. It runs only if that phase ran."""
+
+    @property
+    def sql(self) -> str:
+        return self.statement.sql
+
+    def to_dict(self) -> dict[str, object]:
+        s = self.statement
+        return {
+            "operation": self.operation,
+            "sql": s.sql,
+            "transactional": s.transactional,
+            "lock": s.lock,
+            "blocks": list(s.blocks),
+            "rewrite": s.rewrite,
+            "scan": s.scan,
+            "batched": s.batched is not None,
+            "online": s.online,
+            "note": s.note,
+            "table": s.table,
+            **({"undoes": str(self.undoes)} if self.undoes else {}),
+        }
+
+
+def with_note(statement: Statement, note: str) -> Statement:
+    return replace(statement, note=note)
