@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from zdmigrate.cli import main
 
-INITIAL = '''
+INITIAL = """
 from sqlalchemy import Column, Integer, String
 from zdmigrate import Migration, ops
 
@@ -27,13 +27,13 @@ migration = Migration(
         ),
     ],
 )
-'''
+"""
 
-RENAME = '''
+RENAME = """
 from zdmigrate import Migration, ops
 
 migration = Migration(id="0002_rename", operations=[ops.RenameColumn("users", "email", "{column}")])
-'''
+"""
 
 
 def write(folder: Path, name: str, text: str) -> Path:
