@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -27,6 +28,8 @@ from zdmigrate.schema import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine.default import DefaultDialect
+
     from zdmigrate.dialects import Dialect
 
 
@@ -35,29 +38,45 @@ def column_model(column: sa.Column[Any], dialect: Dialect) -> Column:
     identity = column.identity is not None or (
         table is not None and table.autoincrement_column is column
     )
+    generated = None
+    if column.computed is not None:
+        siblings = table.columns if table is not None else [column]
+        generated = dialect.normalize_expression(
+            _sql(column.computed.sqltext, dialect),
+            {c.name: dialect.render_type(c.type) for c in siblings},
+        )
     return Column(
         name=column.name,
         type=dialect.render_type(column.type),
         nullable=bool(column.nullable) and not column.primary_key,
         default=server_default_sql(column, dialect),
         identity=identity,
-        generated=(_sql(column.computed.sqltext, dialect) if column.computed is not None else None),
+        generated=generated,
     )
 
 
 def server_default_sql(column: sa.Column[Any], dialect: Dialect) -> str | None:
+    """The server default in the spelling reflection reads back (dialect.normalize_default)."""
     default = column.server_default
     if default is None or not isinstance(default, sa.DefaultClause):
         return None
-    arg = default.arg
-    if isinstance(arg, str):
-        return dialect.literal(arg)
-    return _sql(arg, dialect)
+    return default_sql(default.arg, dialect.render_type(column.type), dialect)
+
+
+def default_sql(arg: Any, type_: str, dialect: Dialect) -> str | None:
+    """A server_default argument as the model spells it for a column of model type ``type_``:
+    a ``str`` is a literal value, a clause (``text(...)``) is SQL. None for NULL."""
+    text = dialect.literal(arg) if isinstance(arg, str) else _sql(arg, dialect)
+    return dialect.normalize_default(text, type_)
 
 
 def _sql(clause: Any, dialect: Dialect) -> str:
+    """A clause's SQL as DDL writes it: values inline, columns without their table's name."""
+    # The drivers' "format" paramstyle would double every % in the text; "named" leaves it alone.
+    dialect_class = cast("type[DefaultDialect]", type(dialect.sqlalchemy_dialect()))
+    sa_dialect = dialect_class(paramstyle="named")
     compiled = clause.compile(
-        dialect=dialect.sqlalchemy_dialect(), compile_kwargs={"literal_binds": True}
+        dialect=sa_dialect, compile_kwargs={"literal_binds": True, "include_table": False}
     )
     return str(compiled)
 
@@ -68,28 +87,50 @@ def table_model(table: sa.Table, dialect: Dialect) -> Table:
         schema=table.schema,
         columns={c.name: column_model(c, dialect) for c in table.columns},
     )
+    types = {name: column.type for name, column in model.columns.items()}
     pk = table.primary_key
     if pk is not None and pk.columns:
         columns = [c.name for c in pk.columns]
         model.primary_key = PrimaryKey(
-            columns=columns,
-            name=_name(pk.name) or dialect.implicit_name("primary key", table.name, columns),
+            columns=columns, name=dialect.primary_key_name(_name(pk.name), table.name, columns)
         )
-    for constraint in table.constraints:
+    unnamed: Counter[str] = Counter()
+
+    def name_of(constraint: sa.Constraint, kind: str, columns: list[str], owner: str | None) -> str:
+        """The declared name, or the one the server chooses (numbered in declaration order)."""
+        declared = _name(constraint.name)
+        if declared:
+            return declared
+        per_level = kind == "check" and not dialect.shared_check_numbering
+        sequence = f"{kind} {per_level and owner is not None}"
+        unnamed[sequence] += 1
+        return dialect.implicit_name(
+            kind, table.name, columns, ordinal=unnamed[sequence], column=owner
+        )
+
+    # CREATE TABLE declares column-level checks with their columns, then the table's constraints
+    # in the order they were made (SQLAlchemy's _sorted_constraints), and the server numbers
+    # unnamed ones in that order.
+    declared: list[tuple[sa.Constraint, str | None]] = [
+        (check, c.name)
+        for c in table.columns
+        for check in c.constraints
+        if isinstance(check, sa.CheckConstraint)
+    ]
+    declared += [(constraint, None) for constraint in table._sorted_constraints]
+    for constraint, owner in declared:
         if isinstance(constraint, sa.UniqueConstraint):
             columns = [c.name for c in constraint.columns]
-            name = _name(constraint.name) or dialect.implicit_name("unique", table.name, columns)
+            name = name_of(constraint, "unique", columns, None)
             model.uniques[name] = UniqueConstraint(name=name, columns=columns)
         elif isinstance(constraint, sa.CheckConstraint):
-            name = _name(constraint.name) or dialect.implicit_name("check", table.name, [])
-            model.checks[name] = CheckConstraint(
-                name=name, expression=_sql(constraint.sqltext, dialect)
-            )
+            expression = dialect.normalize_expression(_sql(constraint.sqltext, dialect), types)
+            mentioned = dialect.expression_columns(expression, list(types))
+            name = name_of(constraint, "check", mentioned, owner)
+            model.checks[name] = CheckConstraint(name=name, expression=expression)
         elif isinstance(constraint, sa.ForeignKeyConstraint):
             columns = [c.name for c in constraint.columns]
-            name = _name(constraint.name) or dialect.implicit_name(
-                "foreign key", table.name, columns
-            )
+            name = name_of(constraint, "foreign key", columns, None)
             # target_fullname ("users.id", "billing.users.id") needs no resolved target table,
             # so a table can be modelled on its own, as CreateTable does.
             targets = [e.target_fullname.rsplit(".", 1) for e in constraint.elements]
@@ -98,18 +139,32 @@ def table_model(table: sa.Table, dialect: Dialect) -> Table:
                 columns=columns,
                 ref_table=targets[0][0],
                 ref_columns=[column for _, column in targets],
-                on_delete=constraint.ondelete,
-                on_update=constraint.onupdate,
+                on_delete=dialect.normalize_referential_action(constraint.ondelete),
+                on_update=dialect.normalize_referential_action(constraint.onupdate),
             )
     for index in table.indexes:
+        name = str(index.name)
+        parts = [
+            e.name
+            if isinstance(e, sa.Column)
+            else dialect.normalize_expression(_sql(e, dialect), types)
+            for e in index.expressions
+        ]
+        plain = all(isinstance(e, sa.Column) for e in index.expressions)
+        if index.unique and plain and dialect.caps.unique_indexes_are_constraints:
+            model.uniques[name] = UniqueConstraint(name=name, columns=parts)
+            continue
+        # postgresql_where means nothing to a server without partial indexes, which ignores it.
         where = index.dialect_options["postgresql"].get("where")
-        model.indexes[str(index.name)] = Index(
-            name=str(index.name),
-            columns=[
-                e.name if isinstance(e, sa.Column) else _sql(e, dialect) for e in index.expressions
-            ],
+        model.indexes[name] = Index(
+            name=name,
+            columns=parts,
             unique=bool(index.unique),
-            where=_sql(where, dialect) if where is not None else None,
+            where=(
+                dialect.normalize_expression(_sql(where, dialect), types)
+                if where is not None and dialect.caps.partial_indexes
+                else None
+            ),
         )
     return model
 
@@ -131,7 +186,7 @@ def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Schema:
                 enum = EnumType(
                     name=column.type.name,
                     values=list(column.type.enums),
-                    schema=column.type.schema or table.schema,
+                    schema=column.type.schema,
                 )
                 schema.enums[enum.qualified_name] = enum
     return schema
