@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
-from zdmigrate.reflect import list_views, reflect_schema
 
 from zdmigrate.dialects import Dialect
 from zdmigrate.migration import CompiledMigration, Migration, compile_migration
 from zdmigrate.ops.base import Operation
+from zdmigrate.reflect import list_views, reflect_schema
 from zdmigrate.run.executor import run_all, run_phase, run_rollback
-from zdmigrate.schema import Schema
+from zdmigrate.schema import Schema, split_name
 from zdmigrate.steps import Phase
 
 Check = Callable[[sa.Connection, str], None]
@@ -48,12 +48,19 @@ class Lifecycle:
     """Non-default PostgreSQL schemas the test's tables live in (created if missing)."""
     extra_cleanup: Sequence[str] = field(default_factory=tuple)
     """More SQL run before the test, such as DROP TYPE for enum types."""
+    after_rollback: Check | None = None
+    """Called after each rollback, with the phase it undid ("expand", "backfill"): the old
+    app reads what both apps wrote."""
 
 
 def reset(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
     with engine.begin() as connection:
+        inspector = sa.inspect(connection)
         for table in reversed(list(case.tables)):
-            connection.exec_driver_sql(f"DROP VIEW IF EXISTS {dialect.table(table)}")
+            # PostgreSQL refuses DROP VIEW IF EXISTS on a table: drop only what is a view.
+            schema, name = split_name(table)
+            if name in inspector.get_view_names(schema=schema):
+                connection.exec_driver_sql(f"DROP VIEW {dialect.table(table)}")
             cascade = " CASCADE" if dialect.caps.transactional_ddl else ""
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {dialect.table(table)}{cascade}")
         for sql in case.extra_cleanup:
@@ -85,14 +92,21 @@ def leftovers(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> list[str]
         ]
         found += [f"{table.qualified_name}.{n}" for n in names if "zdm_" in n]
     with engine.connect() as connection:
-        found += [v for v in list_views(connection, dialect) if "zdm_" in v]
+        views = list_views(connection, dialect)
+        functions: list[str] = []
         if dialect.caps.transactional_ddl:
-            found += list(
-                connection.exec_driver_sql(
-                    "SELECT proname FROM pg_proc WHERE proname LIKE 'zdm\\_%'"
+            functions = list(
+                # text() escapes the % for the driver's placeholder syntax; raw SQL would not.
+                connection.execute(
+                    sa.text("SELECT proname FROM pg_proc WHERE proname LIKE 'zdm\\_%'")
                 ).scalars()
             )
-    return found
+    # zdmigrate names its objects after their table: other tests, perhaps running at the same
+    # time on the same servers, leave theirs out of this count.
+    mine = [split_name(t)[1] for t in case.tables]
+    return found + [
+        name for name in views + functions if "zdm_" in name and any(t in name for t in mine)
+    ]
 
 
 def compiled(case: Lifecycle, dialect: Dialect, baseline: Schema) -> CompiledMigration:
@@ -101,21 +115,28 @@ def compiled(case: Lifecycle, dialect: Dialect, baseline: Schema) -> CompiledMig
     )
 
 
-def run_lifecycle(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
+def set_up(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> Schema:
+    """S0: the case's tables made afresh and seeded. Returns the schema model setup made."""
     reset(engine, dialect, case)
     setup = compile_migration(Migration(id="setup", operations=case.setup), Schema(), dialect)
     run_all(engine, setup, dialect)
     if case.seed:
         with engine.begin() as connection:
             case.seed(connection)
+    return setup.after
+
+
+def run_lifecycle(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
+    baseline = set_up(engine, dialect, case)
     start = state(engine, dialect, case)
-    migration = compiled(case, dialect, setup.after)
+    migration = compiled(case, dialect, baseline)
 
     run_phase(engine, migration, Phase.EXPAND, dialect)
     with engine.begin() as connection:
         case.check(connection, "expand")
 
     run_rollback(engine, migration, dialect, reached=Phase.EXPAND)
+    _after_rollback(engine, case, Phase.EXPAND)
     assert state(engine, dialect, case) == start, "rollback after expand left the schema changed"
     assert leftovers(engine, dialect, case) == []
 
@@ -124,6 +145,7 @@ def run_lifecycle(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
     with engine.begin() as connection:
         case.check(connection, "backfill")
     run_rollback(engine, migration, dialect, reached=Phase.BACKFILL)
+    _after_rollback(engine, case, Phase.BACKFILL)
     assert state(engine, dialect, case) == start, "rollback after backfill left the schema changed"
     assert leftovers(engine, dialect, case) == []
 
@@ -136,6 +158,12 @@ def run_lifecycle(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
     with engine.begin() as connection:
         case.after(connection)
     assert leftovers(engine, dialect, case) == []
+
+
+def _after_rollback(engine: sa.Engine, case: Lifecycle, undone: Phase) -> None:
+    if case.after_rollback:
+        with engine.begin() as connection:
+            case.after_rollback(connection, str(undone))
 
 
 def fails(connection: sa.Connection, statement: sa.Executable) -> None:

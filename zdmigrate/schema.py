@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,18 @@ def split_name(qualified: str) -> tuple[str | None, str]:
 
 def join_name(schema: str | None, name: str) -> str:
     return f"{schema}.{name}" if schema else name
+
+
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def uses_column(sql: str, column: str) -> bool:
+    """Whether SQL text (an index part, a CHECK expression) refers to ``column``, bare or quoted."""
+    bare = _STRING_LITERAL.sub("''", sql)
+    name = re.escape(column)
+    # A bare name followed by "(" is a function call, not the column.
+    pattern = rf'(?<![\w$"`]){name}(?![\w$"`]|\s*\()|"{name}"|`{name}`'
+    return re.search(pattern, bare, re.IGNORECASE) is not None
 
 
 @dataclass
@@ -143,8 +156,13 @@ class Table:
     def drop_column(self, name: str) -> None:
         """Remove a column and every index and constraint that uses it, as the server does."""
         del self.columns[name]
-        self.indexes = {k: v for k, v in self.indexes.items() if name not in v.columns}
+        self.indexes = {
+            k: v
+            for k, v in self.indexes.items()
+            if not any(uses_column(part, name) for part in v.columns)
+        }
         self.uniques = {k: v for k, v in self.uniques.items() if name not in v.columns}
+        self.checks = {k: v for k, v in self.checks.items() if not uses_column(v.expression, name)}
         self.foreign_keys = {k: v for k, v in self.foreign_keys.items() if name not in v.columns}
         if self.primary_key and name in self.primary_key.columns:
             self.primary_key = None

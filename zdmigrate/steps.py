@@ -87,3 +87,8 @@ class Step:
 
 def with_note(statement: Statement, note: str) -> Statement:
     return replace(statement, note=note)
+
+
+def add_note(statement: Statement, note: str) -> Statement:
+    """``statement`` with ``note`` after the note it already has."""
+    return replace(statement, note=f"{statement.note}; {note}" if statement.note else note)

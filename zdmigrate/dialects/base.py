@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
+from zdmigrate.dialects.script import split_statements
+from zdmigrate.dialects.sqltext import Normalizer, is_number
 from zdmigrate.schema import (
     CheckConstraint,
     Column,
@@ -58,6 +62,9 @@ class Capabilities:
     foreign_key_validation_scan: bool
     """Adding a checked foreign key in place is impossible; rows are checked by a separate scan."""
     max_identifier_length: int
+    unique_indexes_are_constraints: bool = False
+    """A unique index is the server's only kind of unique constraint (MySQL): the model keeps
+    every unique index as a :class:`~zdmigrate.schema.UniqueConstraint`, never as an Index."""
 
 
 @dataclass(frozen=True)
@@ -129,15 +136,147 @@ class Dialect:
         """One spelling per type, so that models from metadata, reflection and snapshots agree."""
         return re.sub(r"\s+", " ", text.strip()).replace(", ", ",")
 
-    def implicit_name(self, kind: str, table: str, columns: list[str]) -> str:
+    # --- one spelling for expressions and defaults -------------------------------------------
+
+    identifier_quote: ClassVar[str] = '"'
+    backslash_escapes: ClassVar[bool] = False
+    """Backslash escapes a character inside a string literal."""
+    hash_comments: ClassVar[bool] = False
+    """``#`` starts a comment that runs to the end of the line."""
+    dollar_quotes: ClassVar[bool] = False
+    """``$tag$ … $tag$`` quotes a string (function bodies)."""
+
+    def split_script(self, sql: str) -> list[str]:
+        """The statements of a script written by a user, one per driver call."""
+        return split_statements(
+            sql,
+            backslash_escapes=self.backslash_escapes,
+            hash_comments=self.hash_comments,
+            dollar_quotes=self.dollar_quotes,
+        )
+
+    @cached_property
+    def normalizer(self) -> Normalizer:
+        preparer = self.sqlalchemy_dialect().identifier_preparer
+        return Normalizer(self.identifier_quote, self.backslash_escapes, preparer.quote)
+
+    def normalize_expression(self, text: str, column_types: Mapping[str, str] | None = None) -> str:
+        """The one spelling of a check, index predicate or expression, or generated column, that
+        metadata and reflection both produce. ``column_types`` maps the table's column names to
+        their model types (see :meth:`Normalizer.normalize`)."""
+        return self.normalizer.normalize(text, column_types)
+
+    def expression_columns(self, text: str, columns: list[str]) -> list[str]:
+        """Which of ``columns`` the expression ``text`` mentions."""
+        return self.normalizer.columns(text, columns)
+
+    def normalize_default(self, text: str, type_: str | None = None) -> str | None:
+        """The one spelling of a server default for a column of model type ``type_``, as metadata
+        and reflection both produce it; None for ``NULL``, which is no default at all."""
+        value = self.normalize_expression(text)
+        # A literal cast to anything is redundant in a default: the server assigns it to the column.
+        value = re.sub(r"^('(?:[^']|'')*'|-?[\d.]+)::[\w. ]+(\[\])*$", r"\1", value)
+        if value == "NULL":
+            return None
+        if value in ("now()", "CURRENT_TIMESTAMP()"):
+            return "CURRENT_TIMESTAMP"
+        family = _type_family(type_)
+        if family == "numeric" and value.startswith("'") and is_number(value[1:-1]):
+            value = value[1:-1]
+        if family == "numeric" and is_number(value):
+            return self.numeric_default(value, type_ or "")
+        if family == "boolean":
+            truth = _truth(value)
+            if truth is not None:
+                return self.boolean_literal(truth)
+        return value
+
+    def numeric_default(self, number: str, type_: str) -> str:
+        """How the server prints a number default back for a column of type ``type_``."""
+        return number
+
+    def boolean_literal(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
+    def normalize_referential_action(self, action: str | None) -> str | None:
+        """ON DELETE/ON UPDATE as the model keeps it: upper case, None for the server's default."""
+        if action is None or action.upper() == "NO ACTION":
+            return None
+        return action.upper()
+
+    # --- names the server chooses ----------------------------------------------------------
+
+    shared_check_numbering: ClassVar[bool] = False
+    """Unnamed column-level and table-level checks are numbered in one sequence (MySQL 8)."""
+
+    def implicit_name(
+        self,
+        kind: str,
+        table: str,
+        columns: list[str],
+        *,
+        ordinal: int = 1,
+        column: str | None = None,
+    ) -> str:
         """The name the server gives an unnamed constraint ("primary key", "unique", "foreign key",
-        "check")."""
+        "check"). ``columns`` are the constraint's columns; for a check, the columns its expression
+        mentions. ``ordinal`` is the constraint's 1-based position among the table's unnamed
+        constraints of the same kind, in the order CREATE TABLE declares them (column-level
+        checks first); checks are counted per level, table or column, unless
+        :attr:`shared_check_numbering`. ``column`` is the column a column-level check is
+        declared on."""
         suffix = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "check": "check"}
         parts = [table] if kind in ("primary key", "check") else [table, *columns]
         return "_".join([*parts, suffix[kind]])[: self.caps.max_identifier_length]
 
+    def primary_key_name(self, name: str | None, table: str, columns: list[str]) -> str:
+        """The name a primary key has on the server, given the name it was declared with."""
+        return name or self.implicit_name("primary key", table, columns)
+
     def literal(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
+
+    def default_sql(self, default: str) -> str:
+        """A server default (SQL text: a literal or an expression) as it follows DEFAULT."""
+        return default
+
+    # --- reading a live schema -------------------------------------------------------------
+    # Each query takes the bind parameter :schemas (a list) and returns the named columns.
+
+    server_version_sql: ClassVar[str] = "SELECT VERSION()"
+
+    def identify_server(self, version: str) -> tuple[str, str]:
+        """The dialect name and version number of a server that answered server_version_sql."""
+        return self.name, version
+
+    def user_schemas(self, names: list[str], default: str) -> list[str]:
+        """The schemas reflection reads when not told which: those that hold the app's tables."""
+        return [default]
+
+    def column_types_sql(self) -> str:
+        """Rows of name, type: the server's spelling of each column type of table :table in
+        schema :schema, for the types SQLAlchemy does not know."""
+        raise NotImplementedError
+
+    def checks_sql(self) -> str:
+        """Rows of schema_name, table_name, name, expression, validated."""
+        raise NotImplementedError
+
+    def foreign_key_validity_sql(self) -> str | None:
+        """Rows of schema_name, table_name, name, validated; None where every FK is validated."""
+        return None
+
+    def index_details_sql(self) -> str | None:
+        """Rows of schema_name, table_name, name, valid, predicate (a partial index's WHERE)."""
+        return None
+
+    def triggers_sql(self) -> str:
+        """Rows of schema_name, table_name, name, definition."""
+        raise NotImplementedError
+
+    def fold_implied_objects(self, table: Table) -> None:
+        """Remove from a reflected table what the server made on its own for something declared
+        (and what metadata therefore never lists), so that the two models agree."""
 
     # --- rendering pieces ------------------------------------------------------------------
 
@@ -146,7 +285,7 @@ class Dialect:
         if column.generated:
             parts.append(self.generated_clause(column.generated))
         if with_default and column.default is not None:
-            parts.append(f"DEFAULT {column.default}")
+            parts.append(f"DEFAULT {self.default_sql(column.default)}")
         if not column.nullable:
             parts.append("NOT NULL")
         if column.identity:
@@ -241,6 +380,16 @@ class Dialect:
     def drop_view(self, view: str) -> Statement:
         return self.statement(f"DROP VIEW IF EXISTS {self.table(view)}", "none", table=view)
 
+    def rename_table_with_view(self, old: str, new: str) -> list[Statement]:
+        """Rename ``old`` to ``new`` and leave an updatable view under the old name, so that
+        at no moment is the old name missing. Here both run in one transaction, which needs
+        transactional DDL; servers without it override this."""
+        return [self.rename_table(old, new), self.create_view(old, new)]
+
+    def undo_rename_table_with_view(self, old: str, new: str) -> list[Statement]:
+        """Drop the view ``old`` and give the table ``new`` its old name back, atomically."""
+        return [self.drop_view(old), self.rename_table(new, old)]
+
     # --- columns ---------------------------------------------------------------------------
 
     def add_column(self, table: str, column: Column) -> Statement:
@@ -290,8 +439,29 @@ class Dialect:
     def add_foreign_key(self, table: str, fk: ForeignKey) -> Statement:
         raise NotImplementedError
 
+    def foreign_key_checks(self, on: bool) -> Statement:
+        """Turn the session's foreign-key checks on or off (servers that check by a scan)."""
+        raise NotImplementedError
+
+    def foreign_key_index(self, table: Table, fk: ForeignKey) -> Index | None:
+        """The index the server adds by itself to back ``fk``, if it adds one. It stays when the
+        foreign key is dropped."""
+        return None
+
     def validate_constraint(self, table: Table, name: str) -> Statement:
         raise NotImplementedError
+
+    def violating_rows(self, table: str, check: CheckConstraint) -> Statement:
+        """A query returning a row that breaks ``check``, if any: the scan that stands in for
+        VALIDATE on servers without NOT VALID constraints."""
+        return self.statement(
+            f"SELECT 1 FROM {self.table(table)} WHERE NOT ({check.expression}) LIMIT 1",
+            "none",
+            table=table,
+            scan=True,
+            expect_no_rows=True,
+            note=f"every existing row of {table} must satisfy {check.expression}",
+        )
 
     def drop_constraint(self, table: str, name: str, kind: str) -> Statement:
         raise NotImplementedError
@@ -318,8 +488,22 @@ class Dialect:
     ) -> list[Statement]:
         raise NotImplementedError
 
+    def create_fill_trigger(
+        self, table: Table, name: str, column: str, expression: str
+    ) -> list[Statement]:
+        """A trigger that replaces a NULL written into ``column`` (on insert and update) with
+        ``expression`` over the row's columns. ``drop_sync_trigger`` drops it."""
+        raise NotImplementedError
+
     def drop_sync_trigger(self, table: str, name: str) -> list[Statement]:
         raise NotImplementedError
+
+    def atomically(self, table: str, statements: list[Statement]) -> list[Statement]:
+        """``statements`` (all transactional) made to take effect together, with no write to
+        ``table`` landing between them: a column swap whose sync trigger is replaced. Where DDL
+        is transactional the executor already runs consecutive transactional statements in one
+        transaction; servers without it override this."""
+        return statements
 
     elsif: ClassVar[str]
 
@@ -426,3 +610,26 @@ class Dialect:
     def backfill_session_end_sql(self) -> str | None:
         """Run when a backfill is done, where the mark outlives its transaction."""
         return None
+
+
+def _type_family(type_: str | None) -> str | None:
+    """The family ("numeric", "boolean") of a type whose defaults need one spelling of a value."""
+    if type_ is None:
+        return None
+    head = type_.split("(")[0].split()[0].upper() if type_.strip() else ""
+    if head in ("BOOL", "BOOLEAN"):
+        return "boolean"
+    numeric = ("SMALLINT", "INTEGER", "INT", "BIGINT", "TINYINT", "MEDIUMINT", "NUMERIC", "DECIMAL")
+    if head in (*numeric, "REAL", "FLOAT", "DOUBLE"):
+        return "numeric"
+    return None
+
+
+def _truth(value: str) -> bool | None:
+    """The truth value a boolean default spells, however it is written."""
+    bare = value.strip("'").lower()
+    if bare in ("true", "t", "1", "yes", "on"):
+        return True
+    if bare in ("false", "f", "0", "no", "off"):
+        return False
+    return None

@@ -8,10 +8,20 @@ at its start and end; the runner bounds that wait with ``lock_wait_timeout``.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, ClassVar
 
 from zdmigrate.dialects.base import Capabilities, Dialect, SyncDirection
-from zdmigrate.schema import CheckConstraint, Column, ForeignKey, Index, Table, split_name
+from zdmigrate.schema import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Table,
+    join_name,
+    split_name,
+)
 from zdmigrate.steps import Statement
 
 if TYPE_CHECKING:
@@ -20,6 +30,7 @@ if TYPE_CHECKING:
 METADATA = "EXCLUSIVE METADATA (brief)"
 SHARED = "SHARED"
 EXCLUSIVE = "EXCLUSIVE"
+TABLE_WRITE = "WRITE (LOCK TABLES)"
 ROW = "ROW"
 
 INSTANT = "ALGORITHM=INSTANT"
@@ -27,6 +38,13 @@ INPLACE = "ALGORITHM=INPLACE, LOCK=NONE"
 COPY = "ALGORITHM=COPY, LOCK=SHARED"
 
 BACKFILL_VARIABLE = "@zdmigrate_backfill"
+
+PLAIN_DEFAULT = re.compile(
+    r"'(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|null|true|false|[bx]'[0-9a-f]*'"
+    r"|(?:current_timestamp|now|localtimestamp|localtime)(?:\(\d*\))?",
+    re.IGNORECASE,
+)
+"""Defaults that may follow DEFAULT bare; any other expression goes in parentheses."""
 
 
 class MySQLDialect(Dialect):
@@ -36,6 +54,7 @@ class MySQLDialect(Dialect):
     lock_blocks: ClassVar[dict[str, tuple[str, ...]]] = {
         SHARED: ("writes",),
         EXCLUSIVE: ("reads", "writes"),
+        TABLE_WRITE: ("reads", "writes"),
     }
 
     def capabilities(self) -> Capabilities:
@@ -55,6 +74,7 @@ class MySQLDialect(Dialect):
             partial_indexes=False,
             foreign_key_validation_scan=True,
             max_identifier_length=64,
+            unique_indexes_are_constraints=True,
         )
 
     def sqlalchemy_dialect(self) -> SADialect:
@@ -66,6 +86,11 @@ class MySQLDialect(Dialect):
         text = super().normalize_type(text)
         if text in ("BOOL", "BOOLEAN", "TINYINT(1)"):
             return "BOOL"
+        # NUMERIC is a synonym the server reads back as DECIMAL, (10,0) when left out.
+        if text in ("NUMERIC", "DECIMAL"):
+            return "DECIMAL(10,0)"
+        if text.startswith("NUMERIC("):
+            return "DECIMAL" + text[len("NUMERIC") :]
         for name in ("TINYINT", "SMALLINT", "MEDIUMINT", "INTEGER", "INT", "BIGINT"):
             if text.startswith(f"{name}(") or text == name:
                 rest = text.partition(")")[2] if "(" in text else text[len(name) :]
@@ -75,8 +100,110 @@ class MySQLDialect(Dialect):
     def identity_clause(self) -> str:
         return "AUTO_INCREMENT"
 
+    # --- one spelling for expressions and defaults -------------------------------------------
+
+    identifier_quote = "`"
+    backslash_escapes = True
+    hash_comments = True
+
+    def numeric_default(self, number: str, type_: str) -> str:
+        # The server keeps a DECIMAL default at the column's scale: DEFAULT 0 reads back as 0.00.
+        match = re.fullmatch(r"DECIMAL\(\d+,(\d+)\).*", type_)
+        if match is None:
+            return number
+        try:
+            return str(Decimal(number).quantize(Decimal(1).scaleb(-int(match.group(1)))))
+        except InvalidOperation:
+            return number
+
+    def boolean_literal(self, value: bool) -> str:
+        return "1" if value else "0"
+
+    def normalize_referential_action(self, action: str | None) -> str | None:
+        # InnoDB's RESTRICT is NO ACTION, the default, and the server does not print it back.
+        action = super().normalize_referential_action(action)
+        return None if action == "RESTRICT" else action
+
+    # --- names the server chooses ----------------------------------------------------------
+
+    def implicit_name(
+        self,
+        kind: str,
+        table: str,
+        columns: list[str],
+        *,
+        ordinal: int = 1,
+        column: str | None = None,
+    ) -> str:
+        # A unique key takes its first column's name (a clash gets "_2", not modelled).
+        if kind == "primary key":
+            return "PRIMARY"
+        if kind == "unique":
+            return columns[0]
+        if kind == "foreign key":
+            return f"{table}_ibfk_{ordinal}"
+        return f"{table}_chk_{ordinal}"
+
+    shared_check_numbering = True
+
+    def primary_key_name(self, name: str | None, table: str, columns: list[str]) -> str:
+        return "PRIMARY"  # whatever name it was declared with
+
+    # --- reading a live schema -------------------------------------------------------------
+
+    def identify_server(self, version: str) -> tuple[str, str]:
+        return ("mariadb" if "mariadb" in version.lower() else "mysql"), version
+
+    def column_types_sql(self) -> str:
+        return """
+            SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type
+            FROM information_schema.COLUMNS
+            WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table"""
+
+    def checks_sql(self) -> str:
+        return """
+            SELECT tc.TABLE_SCHEMA AS schema_name, tc.TABLE_NAME AS table_name,
+                   tc.CONSTRAINT_NAME AS name, cc.CHECK_CLAUSE AS expression, 1 AS validated
+            FROM information_schema.TABLE_CONSTRAINTS tc
+            JOIN information_schema.CHECK_CONSTRAINTS cc
+              ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
+             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+            WHERE tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_SCHEMA IN :schemas"""
+
+    def triggers_sql(self) -> str:
+        return """
+            SELECT EVENT_OBJECT_SCHEMA AS schema_name, EVENT_OBJECT_TABLE AS table_name,
+                   TRIGGER_NAME AS name,
+                   CONCAT('CREATE TRIGGER ', TRIGGER_NAME, ' ', ACTION_TIMING, ' ',
+                          EVENT_MANIPULATION, ' ON ', EVENT_OBJECT_TABLE, ' FOR EACH ROW ',
+                          ACTION_STATEMENT) AS definition
+            FROM information_schema.TRIGGERS
+            WHERE EVENT_OBJECT_SCHEMA IN :schemas"""
+
+    def fold_implied_objects(self, table: Table) -> None:
+        # A foreign key whose columns no index leads with gets one from the server, named after
+        # the constraint, or after its first column when the constraint has no declared name.
+        for fk in table.foreign_keys.values():
+            implied = re.compile(rf"{re.escape(fk.name)}|{re.escape(fk.columns[0])}(_\d+)?")
+            for index in list(table.indexes.values()):
+                if (
+                    not index.unique
+                    and index.columns == fk.columns
+                    and implied.fullmatch(index.name)
+                ):
+                    del table.indexes[index.name]
+                    break
+
     def generated_clause(self, expression: str) -> str:
         return f"AS ({expression}) STORED"
+
+    def literal(self, value: str) -> str:
+        # Backslash escapes in string literals unless sql_mode has NO_BACKSLASH_ESCAPES.
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def default_sql(self, default: str) -> str:
+        # An expression default needs parentheses (MySQL 8.0.13+, MariaDB 10.2+).
+        return default if PLAIN_DEFAULT.fullmatch(default.strip()) else f"({default})"
 
     def new_table_lock(self, table: Table) -> str:
         return METADATA if table.foreign_keys else "none"
@@ -103,6 +230,51 @@ class MySQLDialect(Dialect):
     def rename_table(self, old: str, new: str) -> Statement:
         return self.statement(
             f"RENAME TABLE {self.table(old)} TO {self.table(new)}", METADATA, table=old
+        )
+
+    def rename_table_with_view(self, old: str, new: str) -> list[Statement]:
+        # DDL is not transactional here, so the swap is one atomic RENAME TABLE. An empty
+        # stand-in takes the new name first so that the view can be created over it; then the
+        # stand-in steps aside, the table takes the new name and the view the old one, at once.
+        # A view looks its table up by name when queried: from then on it reads the real table.
+        stand_in, view = self._rename_helpers(old)
+        return [
+            self.statement(
+                f"CREATE TABLE {self.table(new)} LIKE {self.table(old)}",
+                "none",
+                table=new,
+                note="an empty stand-in, so that the view can be created before the swap",
+            ),
+            self.create_view(view, new),
+            self.statement(
+                f"RENAME TABLE {self.table(new)} TO {self.table(stand_in)}, "
+                f"{self.table(old)} TO {self.table(new)}, {self.table(view)} TO {self.table(old)}",
+                METADATA,
+                table=old,
+                note="one atomic rename: the old name is never missing",
+            ),
+            self.drop_table(stand_in),
+        ]
+
+    def undo_rename_table_with_view(self, old: str, new: str) -> list[Statement]:
+        _, view = self._rename_helpers(old)
+        return [
+            self.statement(
+                f"RENAME TABLE {self.table(old)} TO {self.table(view)}, "
+                f"{self.table(new)} TO {self.table(old)}",
+                METADATA,
+                table=new,
+                note="one atomic rename: the view steps aside as the table takes its name back",
+            ),
+            self.drop_view(view),
+        ]
+
+    def _rename_helpers(self, old: str) -> tuple[str, str]:
+        """The stand-in table and the view a table rename passes through, beside ``old``."""
+        schema, name = split_name(old)
+        return (
+            join_name(schema, self.object_name(name, "stand_in")),
+            join_name(schema, self.object_name(name, "view")),
         )
 
     # --- columns ---------------------------------------------------------------------------
@@ -148,7 +320,9 @@ class MySQLDialect(Dialect):
         )
 
     def set_default(self, table: Table, column: str, default: str | None) -> Statement:
-        action = f"SET DEFAULT {default}" if default is not None else "DROP DEFAULT"
+        action = (
+            f"SET DEFAULT {self.default_sql(default)}" if default is not None else "DROP DEFAULT"
+        )
         return self._alter(
             table.qualified_name, f"ALTER COLUMN {self.quote(column)} {action}", INSTANT
         )
@@ -224,6 +398,17 @@ class MySQLDialect(Dialect):
     def foreign_key_checks(self, on: bool) -> Statement:
         return self.statement(f"SET SESSION foreign_key_checks = {int(on)}", "none")
 
+    def foreign_key_index(self, table: Table, fk: ForeignKey) -> Index | None:
+        # InnoDB needs an index whose leading columns are the foreign key's; it adds one, named
+        # after the constraint, where none exists, and keeps it when the constraint is dropped.
+        keys = [i.columns for i in table.indexes.values() if i.valid]
+        keys += [u.columns for u in table.uniques.values()]
+        if table.primary_key:
+            keys.append(table.primary_key.columns)
+        if any(key[: len(fk.columns)] == fk.columns for key in keys):
+            return None
+        return Index(name=fk.name, columns=list(fk.columns))
+
     def foreign_key_orphans(self, fk: ForeignKey, table: str) -> Statement:
         """A query returning one orphan row if any: the check a NOT VALID + VALIDATE would do."""
         join = " AND ".join(
@@ -262,20 +447,36 @@ class MySQLDialect(Dialect):
         forward: SyncDirection,
         backward: SyncDirection | None,
     ) -> list[Statement]:
-        statements = []
-        for event, inserting in (("INSERT", True), ("UPDATE", False)):
-            branch = self.sync_branch(table, forward, backward, inserting=inserting)
-            statements.append(
-                self.statement(
-                    f"CREATE TRIGGER {self._trigger(table.qualified_name, name, event)} "
-                    f"BEFORE {event} ON {self.table(table.qualified_name)} FOR EACH ROW\n"
-                    f"BEGIN\n  IF {BACKFILL_VARIABLE} IS NULL THEN\n{branch}\n  END IF;\nEND",
-                    METADATA,
-                    table=table.qualified_name,
-                    note="keeps the old and the new columns in step for both app versions",
-                )
+        return [
+            self._row_trigger(
+                table,
+                name,
+                event,
+                f"  IF {BACKFILL_VARIABLE} IS NULL THEN\n"
+                f"{self.sync_branch(table, forward, backward, inserting=inserting)}\n  END IF;",
+                "keeps the old and the new columns in step for both app versions",
             )
-        return statements
+            for event, inserting in (("INSERT", True), ("UPDATE", False))
+        ]
+
+    def create_fill_trigger(
+        self, table: Table, name: str, column: str, expression: str
+    ) -> list[Statement]:
+        fill = self.assign(column, self.row_expression(table, expression, "NEW"))
+        body = f"  IF NEW.{self.quote(column)} IS NULL THEN {fill} END IF;"
+        note = "fills the NULLs an app that does not know the column's rule writes"
+        return [self._row_trigger(table, name, event, body, note) for event in ("INSERT", "UPDATE")]
+
+    def _row_trigger(self, table: Table, name: str, event: str, body: str, note: str) -> Statement:
+        """A BEFORE ``event`` row trigger running ``body``; one per event, as MySQL needs."""
+        return self.statement(
+            f"CREATE TRIGGER {self._trigger(table.qualified_name, name, event)} "
+            f"BEFORE {event} ON {self.table(table.qualified_name)} FOR EACH ROW\n"
+            f"BEGIN\n{body}\nEND",
+            METADATA,
+            table=table.qualified_name,
+            note=note,
+        )
 
     def drop_sync_trigger(self, table: str, name: str) -> list[Statement]:
         return [
@@ -284,6 +485,19 @@ class MySQLDialect(Dialect):
             )
             for event in ("INSERT", "UPDATE")
         ]
+
+    def atomically(self, table: str, statements: list[Statement]) -> list[Statement]:
+        # DDL commits on its own here, so the statements are fenced by LOCK TABLES … WRITE on
+        # the executor's one connection: other sessions wait (for milliseconds: every statement
+        # between only changes the catalog) instead of writing while no sync trigger is there.
+        # RENAME COLUMN, ALTER COLUMN … DEFAULT and CREATE/DROP TRIGGER are allowed under it.
+        lock = self.statement(
+            f"LOCK TABLES {self.table(table)} WRITE",
+            TABLE_WRITE,
+            table=table,
+            note="holds off reads and writes until UNLOCK TABLES, a few catalog changes later",
+        )
+        return [lock, *statements, self.statement("UNLOCK TABLES", "none", table=table)]
 
     def _trigger(self, table: str, name: str, event: str) -> str:
         schema, _ = split_name(table)
@@ -328,3 +542,42 @@ class MariaDBDialect(MySQLDialect):
         from sqlalchemy.dialects.mysql import mariadbconnector
 
         return mariadbconnector.dialect()
+
+    shared_check_numbering = False
+
+    def implicit_name(
+        self,
+        kind: str,
+        table: str,
+        columns: list[str],
+        *,
+        ordinal: int = 1,
+        column: str | None = None,
+    ) -> str:
+        # A column-level check takes its column's name; table-level ones are numbered.
+        if kind == "check":
+            return column if column is not None else f"CONSTRAINT_{ordinal}"
+        return super().implicit_name(kind, table, columns, ordinal=ordinal, column=column)
+
+    def checks_sql(self) -> str:
+        # Check names are unique per table here, not per schema: no join on the name alone.
+        return """
+            SELECT CONSTRAINT_SCHEMA AS schema_name, TABLE_NAME AS table_name,
+                   CONSTRAINT_NAME AS name, CHECK_CLAUSE AS expression, 1 AS validated
+            FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA IN :schemas"""
+
+    def fold_implied_objects(self, table: Table) -> None:
+        # JSON is LONGTEXT with a column-level CHECK (json_valid(col)) named after the column;
+        # the model keeps the type the column was declared with.
+        super().fold_implied_objects(table)
+        for name, column in table.columns.items():
+            check = table.checks.get(name)
+            implied = self.normalize_expression(f"json_valid({self.quote(name)})")
+            if (
+                check is not None
+                and column.type.startswith("LONGTEXT")
+                and check.expression == implied
+            ):
+                column.type = "JSON"
+                del table.checks[name]

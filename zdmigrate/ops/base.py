@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from zdmigrate.errors import ColumnExists, ColumnNotFound, InvalidOperation, TableExists
+from zdmigrate.errors import (
+    ColumnExists,
+    ColumnNotFound,
+    InvalidOperation,
+    ObjectExists,
+    TableExists,
+)
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -91,6 +97,15 @@ def columns_exist(schema: Schema, table: str, columns: list[str] | tuple[str, ..
             raise ColumnNotFound(table, column)
 
 
+def free_index_name(schema: Schema, table: str, name: str, kind: str) -> None:
+    """No index or constraint of ``table`` is called ``name`` — except an INVALID index that an
+    interrupted concurrent build left behind, which the next build drops and makes again."""
+    t = schema.table(table)
+    index = t.indexes.get(name)
+    if (index is not None and index.valid) or name in t.constraint_names():
+        raise ObjectExists(kind, name, table)
+
+
 def key_of(schema: Schema, table: str) -> tuple[str, ...]:
     """The key a batched job walks; a table without one cannot be backfilled online."""
     key = schema.table(table).key_columns()
@@ -100,3 +115,26 @@ def key_of(schema: Schema, table: str) -> tuple[str, ...]:
             table=table,
         )
     return tuple(key)
+
+
+def copyable_column(schema: Schema, table: str, column: str, action: str) -> None:
+    """Refuse a column that a synced copy cannot stand in for: the server fills it (identity,
+    generated), or a key holds on to it (primary key, foreign key, a foreign key to it).
+    ``action`` names what was asked ("change the type of")."""
+    t = schema.table(table)
+    c = t.column(column)
+    refused = None
+    if c.identity or c.generated:
+        refused = "is an identity or generated column"
+    elif t.primary_key and column in t.primary_key.columns:
+        refused = "is part of the primary key"
+    elif any(column in fk.columns for fk in t.foreign_keys.values()):
+        refused = "is part of a foreign key (drop it, change the column, then add it back)"
+    elif any(column in fk.ref_columns for _, fk in schema.foreign_keys_to(table)):
+        refused = "is referenced by a foreign key"
+    if refused:
+        raise InvalidOperation(
+            f"cannot {action} column {column!r} of {table!r} online: it {refused}",
+            table=table,
+            column=column,
+        )

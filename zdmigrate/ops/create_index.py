@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from zdmigrate.errors import InvalidOperation, ObjectExists
-from zdmigrate.ops.base import Operation, columns_exist, register
-from zdmigrate.schema import Index
+from zdmigrate.errors import InvalidOperation
+from zdmigrate.ops.base import Operation, columns_exist, free_index_name, register
+from zdmigrate.schema import Index, UniqueConstraint
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -37,10 +37,8 @@ class CreateIndex(Operation):
         )
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
-        table = schema.table(self.table)
         columns_exist(schema, self.table, [c for c in self.columns if re.fullmatch(r"\w+", c)])
-        if self.name in table.indexes or self.name in table.constraint_names():
-            raise ObjectExists("index", self.name, self.table)
+        free_index_name(schema, self.table, self.name, "index")
         if self.where and not dialect.caps.partial_indexes:
             raise InvalidOperation(
                 f"index {self.name!r} on {self.table!r}: this server has no partial indexes",
@@ -48,7 +46,13 @@ class CreateIndex(Operation):
             )
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
-        schema.table(self.table).indexes[self.name] = self.model()
+        table = schema.table(self.table)
+        plain = all(re.fullmatch(r"\w+", c) for c in self.columns)
+        if self.unique and plain and dialect.caps.unique_indexes_are_constraints:
+            table.indexes.pop(self.name, None)
+            table.uniques[self.name] = UniqueConstraint(name=self.name, columns=list(self.columns))
+        else:
+            table.indexes[self.name] = self.model()
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         return dialect.create_index(self.table, self.model())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,27 +31,21 @@ class CreateTable(Operation):
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "elements", elements)
 
-    def model(self, dialect: Dialect) -> Table:
+    @cached_property
+    def sa_table(self) -> sa.Table:
+        """The elements as one SQLAlchemy table, built once: building attaches them to it, and
+        a constraint or index that names its columns cannot be copied before it is attached."""
         schema, name = split_name(self.table)
-        copies = [
-            e._copy() if isinstance(e, sa.Column | sa.Constraint) else e for e in self.elements
-        ]
-        indexes = [e for e in copies if isinstance(e, sa.Index)]
-        others = [e for e in copies if not isinstance(e, sa.Index)]
-        table = sa.Table(name, sa.MetaData(), *others, schema=schema)
-        for index in indexes:
-            sa.Index(
-                index.name,
-                *[table.c[str(e)] for e in index.expressions],
-                unique=index.unique,
-                _table=table,
-            )
-        return table_model(table, dialect)
+        return sa.Table(name, sa.MetaData(), *self.elements, schema=schema)
+
+    def model(self, dialect: Dialect) -> Table:
+        return table_model(self.sa_table, dialect)
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         absent_table(schema, self.table)
         for fk in self.model(dialect).foreign_keys.values():
-            schema.table(fk.ref_table)
+            if fk.ref_table != self.table:  # a table may reference itself
+                schema.table(fk.ref_table)
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.add_table(self.model(dialect))

@@ -97,29 +97,65 @@ def run_steps(
     migration: str,
     batch_size: int = 1000,
 ) -> None:
-    """Run ``steps`` in order. A failure raises ExecutionError naming the statement."""
-    for group in _groups(steps, dialect):
-        phase = group[0].phase
-        try:
-            if group[0].statement.batched is not None:
-                rows = run_batched(engine, dialect, group[0].statement.batched, batch_size)
-                log.info("%s %s: backfilled %d rows", migration, phase, rows)
-            elif group[0].statement.transactional:
-                with engine.begin() as connection:
-                    for step in group:
-                        _execute(connection, step, migration)
-            else:
-                autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-                with autocommit.connect() as connection:
-                    _execute(connection, group[0], migration)
-        except sa.exc.DBAPIError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise ExecutionError(migration, str(phase), group[-1].sql, reason) from exc
+    """Run ``steps`` in order. A failure raises ExecutionError naming the statement.
+
+    The steps share one connection, so that a session setting one step makes reaches the steps
+    after it: MySQL adds a foreign key in place only between ``SET SESSION foreign_key_checks``
+    = 0 and = 1, and steps that each took a connection from the pool could land on different
+    ones. After a failure the connection is discarded rather than returned to the pool, so that
+    a setting the failed run left in force never reaches the pool's next user.
+    """
+    if not steps:
+        return
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        raise _failed(migration, steps[0], exc) from exc
+    with connection:
+        for group in _groups(steps, dialect):
+            try:
+                _run_group(engine, connection, dialect, group, migration, batch_size)
+            except sa.exc.DBAPIError as exc:
+                connection.invalidate()
+                raise _failed(migration, group[-1], exc) from exc
+            except ExecutionError:
+                connection.invalidate()
+                raise
+
+
+def _run_group(
+    engine: sa.Engine,
+    connection: sa.Connection,
+    dialect: Dialect,
+    group: list[Step],
+    migration: str,
+    batch_size: int,
+) -> None:
+    statement = group[0].statement
+    if statement.batched is not None:
+        # Batches take their own connection: each is its own short transaction.
+        rows = run_batched(engine, dialect, statement.batched, batch_size)
+        log.info("%s %s: backfilled %d rows", migration, group[0].phase, rows)
+        return
+    if not statement.transactional:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    with connection.begin():
+        for step in group:
+            _execute(connection, step, migration)
+    if not statement.transactional:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
+
+
+def _failed(migration: str, step: Step, exc: sa.exc.DBAPIError) -> ExecutionError:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return ExecutionError(migration, str(step.phase), step.sql, reason)
 
 
 def _execute(connection: sa.Connection, step: Step, migration: str) -> None:
     log.debug("%s", step.sql)
-    result = connection.exec_driver_sql(step.sql)
+    # Without parameters the drivers read the text as written: a % (LIKE 'a%', a default of
+    # '5%', a user's RunSQL) is not taken for a placeholder.
+    result = connection.exec_driver_sql(step.sql, execution_options={"no_parameters": True})
     if step.statement.expect_no_rows and result.first() is not None:
         reason = f"check failed: {step.statement.note or 'rows violate it'}"
         raise ExecutionError(migration, str(step.phase), step.sql, reason)
