@@ -74,6 +74,10 @@ class SyncDirection:
 
     sources: tuple[str, ...]
     assignments: tuple[tuple[str, str], ...]
+    defaults: tuple[tuple[str, str], ...] = ()
+    """For the forward direction: columns set to a default expression on an insert that gave
+    neither side. During a rename the old column's server default moves here, because a server
+    default would make the old column look written by an app that never wrote it."""
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -552,6 +556,11 @@ class Dialect:
         sql = f"    IF {wants(forward)} THEN {assignments(forward)}"
         if backward:
             sql += f"\n    {self.elsif} {wants(backward)} THEN {assignments(backward)}"
+        if inserting and forward.defaults:
+            columns = (*forward.sources, *forward.targets)
+            unset = " AND ".join(f"{new(c)} IS NULL" for c in columns)
+            defaults = " ".join(self.assign(c, e) for c, e in forward.defaults)
+            sql += f"\n    {self.elsif} {unset} THEN {defaults}"
         return sql + "\n    END IF;"
 
     # --- batched work ----------------------------------------------------------------------

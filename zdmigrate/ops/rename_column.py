@@ -66,7 +66,15 @@ class RenameColumn(Operation):
             table=self.table,
             purpose=f"rename_{self.old}",
             new_columns=(detached(column, self.new),),
-            forward=SyncDirection(sources=(self.old,), assignments=((self.new, old),)),
+            forward=SyncDirection(
+                sources=(self.old,),
+                assignments=((self.new, old),),
+                defaults=(
+                    ((self.old, column.default), (self.new, column.default))
+                    if column.default is not None
+                    else ()
+                ),
+            ),
             backward=SyncDirection(sources=(self.new,), assignments=((self.old, new),)),
         )
 
@@ -110,17 +118,21 @@ class RenameColumn(Operation):
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         statements = self.copy(schema, dialect).expand(schema, dialect)
-        if not_null := self.not_null(schema):
-            statements += not_null.expand(dialect)
+        # The trigger now supplies the old column's default (see SyncDirection.defaults); the
+        # server's own default would hide which app wrote the row.
+        if schema.table(self.table).column(self.old).default is not None:
+            statements.append(dialect.set_default(schema.table(self.table), self.old, None))
         return statements
 
     def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         # Indexes are built after the copy: building them first would make every batch
-        # maintain them, and build on a column that is still mostly NULL.
+        # maintain them, and build on a column that is still mostly NULL. The NOT NULL check
+        # comes after the copy too: before it, an update of a row not yet copied would fail it.
         statements = self.copy(schema, dialect).backfill(schema, dialect)
         for _, twin in self.twins(schema, dialect) + self.uniques(schema, dialect):
             statements += dialect.create_index(self.table, twin)
         if not_null := self.not_null(schema):
+            statements += not_null.expand(dialect)
             statements += not_null.backfill(self._expanded(schema, dialect), dialect)
         return statements
 
@@ -145,13 +157,16 @@ class RenameColumn(Operation):
 
     def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         twins = self.twins(schema, dialect) + self.uniques(schema, dialect)
-        return [dialect.drop_index(self.table, twin.name) for _, twin in twins]
-
-    def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        statements: list[Statement] = []
+        statements = [dialect.drop_index(self.table, twin.name) for _, twin in twins]
         if not_null := self.not_null(schema):
             statements += not_null.rollback(dialect)
-        return statements + self.copy(schema, dialect).rollback(dialect)
+        return statements
+
+    def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        table = schema.table(self.table)
+        default = table.column(self.old).default
+        restore = [dialect.set_default(table, self.old, default)] if default is not None else []
+        return restore + self.copy(schema, dialect).rollback(dialect)
 
     def _expanded(self, schema: Schema, dialect: Dialect) -> Schema:
         expanded = schema.copy()
@@ -159,7 +174,10 @@ class RenameColumn(Operation):
         return expanded
 
     def _renamed(self, schema: Schema, dialect: Dialect) -> Schema:
+        """The table once contract has dropped the old column and set the new one's default:
+        a MySQL MODIFY restates the whole column, so the model must carry the default."""
         renamed = self._expanded(schema, dialect)
         table = renamed.table(self.table)
+        table.columns[self.new].default = table.column(self.old).default
         table.drop_column(self.old)
         return renamed
