@@ -195,3 +195,46 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "zdmigrate", "--version"], capture_output=True, text=True, check=True
     )
     assert "0.1.0" in result.stdout
+
+
+@pytest.mark.parametrize("engine_fixture", ["pg_engine", "mysql_engine"])
+def test_snapshot_of_a_live_database_loads_back_equal(
+    engine_fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """reflect → snapshot (through the CLI) → load gives the same model."""
+    import sqlalchemy as sa
+
+    from tests.conftest import server_dialect
+    from zdmigrate.reflect import reflect_schema
+    from zdmigrate.schema import Schema
+
+    engine: sa.Engine = request.getfixturevalue(engine_fixture)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS cli_snap")
+        connection.exec_driver_sql(
+            "CREATE TABLE cli_snap (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL DEFAULT 'x')"
+        )
+    url = engine.url.render_as_string(hide_password=False)
+    out_file = tmp_path / "live.json"
+    code, _, err = run("snapshot", "--database-url", url, "-o", str(out_file))
+    assert code == 0, err
+    loaded = Schema.from_json(out_file.read_text())
+    with engine.connect() as connection:
+        assert loaded == reflect_schema(connection, server_dialect(engine))
+    assert loaded.table("cli_snap").column("name").default == "'x'"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE cli_snap")
+
+
+def test_unreachable_database_is_one_line_with_the_password_masked() -> None:
+    url = "postgresql://app:s3cret@127.0.0.1:1/nowhere"
+    code, out, err = run("snapshot", "--database-url", url)
+    one_line_error(code, err, "cannot connect", "app:***@127.0.0.1:1")
+    assert "s3cret" not in out + err
+
+
+def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZDMIGRATE_DATABASE_URL", "mysql://root:hunter2@127.0.0.1:1/x")
+    code, out, err = run("snapshot")
+    one_line_error(code, err, "root:***@")
+    assert "hunter2" not in out + err
