@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -66,3 +68,26 @@ def test_the_operations_index_lists_every_operation() -> None:
 @pytest.mark.parametrize(("name", "snake"), [("AddColumn", "add_column"), ("RunSQL", "run_sql")])
 def test_snake_case(name: str, snake: str) -> None:
     assert snake_case(name) == snake
+
+
+@pytest.fixture(scope="module")
+def gen_sql() -> ModuleType:
+    """docs/gen_sql.py, which writes the SQL on the operation pages."""
+    spec = importlib.util.spec_from_file_location("gen_sql", DOCS / "gen_sql.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_operation_has_an_sql_example(gen_sql: ModuleType) -> None:
+    missing = sorted(set(OPERATIONS) - set(gen_sql.EXAMPLES))
+    assert missing == [], "add an example for each to EXAMPLES in docs/gen_sql.py"
+
+
+def test_the_sql_on_the_operation_pages_is_up_to_date(gen_sql: ModuleType) -> None:
+    stale = [str(page.relative_to(ROOT)) for page in gen_sql.stale_pages()]
+    assert stale == [], (
+        f"the SQL on {', '.join(stale)} is out of date: run `python docs/gen_sql.py`"
+    )

@@ -1,9 +1,12 @@
 """RenameColumn: the old app keeps writing the old name while the new app writes the new one.
 
 Expand adds the new column and a trigger that copies every write across, both ways, so each
-app sees the other's writes; indexes on the old column get twins on the new one, built online.
-Backfill copies existing rows in batches. Contract drops the trigger and the old column, gives
-the twins their original names and, for a NOT NULL column, sets NOT NULL without a long lock.
+app sees the other's writes; the old column's server default moves into the trigger, which
+gives it to both names when an insert writes neither. Backfill copies existing rows in batches,
+builds a twin of every index on the old column on the new one (online), and for a NOT NULL
+column adds and validates the NOT NULL check. Contract drops the trigger and the old column,
+gives the twins their original names, sets the default on the new column and NOT NULL without a
+long lock.
 """
 
 from __future__ import annotations
