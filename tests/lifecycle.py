@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 
-from zdmigrate.dialects import Dialect
+from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.migration import CompiledMigration, Migration, compile_migration
 from zdmigrate.ops.base import Operation
 from zdmigrate.reflect import list_views, reflect_schema
@@ -113,6 +113,21 @@ def compiled(case: Lifecycle, dialect: Dialect, baseline: Schema) -> CompiledMig
     return compile_migration(
         Migration(id="under_test", operations=case.operations), baseline, dialect
     )
+
+
+def compile_ops(
+    dialect: str | Dialect, setup: Sequence[Operation], operations: Sequence[Operation]
+) -> CompiledMigration:
+    """The operations compiled, without a server, against the schema that ``setup`` makes from
+    an empty one."""
+    d = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    base = compile_migration(Migration("setup", setup), Schema(), d).after
+    return compile_migration(Migration("m", operations), base, d)
+
+
+def sql_by_phase(compiled: CompiledMigration) -> dict[Phase, list[str]]:
+    """Each phase's statements, as SQL."""
+    return {phase: [step.sql for step in steps] for phase, steps in compiled.steps.items()}
 
 
 def set_up(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> Schema:

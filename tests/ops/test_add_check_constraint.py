@@ -6,7 +6,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer
 
-from tests.lifecycle import Lifecycle, compiled, fails, leftovers, run_lifecycle, set_up
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    compiled,
+    fails,
+    leftovers,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ExecutionError, ObjectExists, TableNotFound
@@ -111,15 +120,12 @@ def test_existing_violation_fails_loudly(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", [OPERATION]), base, d)
+    migration = compile_ops(dialect, SETUP, [OPERATION])
     assert migration.after.tables["ck_items"].checks[NAME].validated
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    return sql_by_phase(migration)
 
 
 def test_postgresql_sql() -> None:
-    d = get_dialect("postgresql")
     assert _compiled("postgresql") == {
         Phase.EXPAND: [
             f'ALTER TABLE "ck_items" ADD CONSTRAINT "{NAME}" CHECK (discount <= price) NOT VALID'
@@ -128,17 +134,14 @@ def test_postgresql_sql() -> None:
         Phase.CONTRACT: [],
         Phase.ROLLBACK: [f'ALTER TABLE "ck_items" DROP CONSTRAINT "{NAME}"'],
     }
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    steps = compile_migration(Migration("m", [OPERATION]), base, d).steps
+    steps = compile_ops("postgresql", SETUP, [OPERATION]).steps
     add, validate = steps[Phase.EXPAND][0].statement, steps[Phase.BACKFILL][0].statement
     assert add.online and not add.scan
     assert validate.lock == "SHARE UPDATE EXCLUSIVE" and validate.blocks == ()
 
 
 def test_mysql_says_it_is_not_online() -> None:
-    d = get_dialect("mariadb")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    steps = compile_migration(Migration("m", [OPERATION]), base, d).steps
+    steps = compile_ops("mariadb", SETUP, [OPERATION]).steps
     (add,) = (s.statement for s in steps[Phase.EXPAND])
     assert add.sql == (
         f"ALTER TABLE `ck_items` ADD CONSTRAINT `{NAME}` CHECK (discount <= price), "

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 from sqlalchemy.dialects.postgresql import UUID
 
-from tests.lifecycle import Lifecycle, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, run_lifecycle
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnExists, InvalidOperation, TableNotFound
@@ -91,9 +91,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 def _compiled(dialect: str, *operations: ops.Operation) -> dict[Phase, list[tuple[str, bool]]]:
     """Each phase's statements as (sql, rewrite)."""
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", operations), base, d)
+    compiled = compile_ops(dialect, SETUP, operations)
     return {p: [(s.sql, s.statement.rewrite) for s in steps] for p, steps in compiled.steps.items()}
 
 
@@ -121,15 +119,13 @@ def test_postgresql_volatile_default_rewrites() -> None:
     token = AddColumn(
         "ac_users", Column("token", UUID, server_default=sa.text("gen_random_uuid()"))
     )
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    [step] = compile_migration(Migration("m", [token]), base, d).steps[Phase.EXPAND]
+    [step] = compile_ops("postgresql", SETUP, [token]).steps[Phase.EXPAND]
     assert step.sql == 'ALTER TABLE "ac_users" ADD COLUMN "token" UUID DEFAULT gen_random_uuid()'
     assert step.statement.rewrite and not step.statement.online
     assert "rewrites" in (step.statement.note or "")
     # A constant default is kept in the catalog instead.
     stable = AddColumn("ac_users", Column("code", String(5), server_default="x"))
-    [step] = compile_migration(Migration("m", [stable]), base, d).steps[Phase.EXPAND]
+    [step] = compile_ops("postgresql", SETUP, [stable]).steps[Phase.EXPAND]
     assert not step.statement.rewrite and step.statement.online
 
 

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Enum, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import InvalidOperation, ObjectNotFound
@@ -12,7 +12,7 @@ from zdmigrate.migration import Migration, compile_migration
 from zdmigrate.ops.add_enum_value import AddEnumValue
 from zdmigrate.ops.create_enum import CreateEnum
 from zdmigrate.schema import Schema
-from zdmigrate.steps import Phase, Step
+from zdmigrate.steps import Phase
 
 SETUP = [
     CreateEnum("ae_mood", ["happy", "sad"]),
@@ -93,24 +93,20 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
     )
 
 
-def _compiled(operation: AddEnumValue) -> tuple[Schema, dict[Phase, list[Step]]]:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", [operation]), base, d)
-    return compiled.after, compiled.steps
-
-
 def test_postgresql_steps_and_model() -> None:
-    after, steps = _compiled(OPERATION)
-    [step] = steps[Phase.EXPAND]
+    compiled = compile_ops("postgresql", SETUP, [OPERATION])
+    [step] = compiled.steps[Phase.EXPAND]
     assert step.sql == """ALTER TYPE "ae_mood" ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'"""
     assert not step.statement.transactional
     assert "cannot remove an enum value" in (step.statement.note or "")
-    assert steps[Phase.ROLLBACK] == []
-    assert after.enum("ae_mood").values == ["happy", "meh", "sad"]
-    after, steps = _compiled(AddEnumValue("ae_mood", "it's"))
-    assert steps[Phase.EXPAND][0].sql == """ALTER TYPE "ae_mood" ADD VALUE IF NOT EXISTS 'it''s'"""
-    assert after.enum("ae_mood").values == ["happy", "sad", "it's"]
+    assert compiled.steps[Phase.ROLLBACK] == []
+    assert compiled.after.enum("ae_mood").values == ["happy", "meh", "sad"]
+    quote = compile_ops("postgresql", SETUP, [AddEnumValue("ae_mood", "it's")])
+    assert (
+        quote.steps[Phase.EXPAND][0].sql
+        == """ALTER TYPE "ae_mood" ADD VALUE IF NOT EXISTS 'it''s'"""
+    )
+    assert quote.after.enum("ae_mood").values == ["happy", "sad", "it's"]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +119,7 @@ def test_postgresql_steps_and_model() -> None:
 )
 def test_bad_input(operation: AddEnumValue, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
-        _compiled(operation)
+        compile_ops("postgresql", SETUP, [operation])
 
 
 def test_refused_without_enum_types() -> None:

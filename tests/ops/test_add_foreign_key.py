@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
 from tests.conftest import server_dialect
-from tests.lifecycle import Lifecycle, compiled, fails, leftovers, run_lifecycle, set_up
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    compiled,
+    fails,
+    leftovers,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import (
@@ -178,12 +187,10 @@ def test_session_setting_reaches_the_alter(mysql_engine: sa.Engine) -> None:
     assert set(_session_checks(engine)) == {1}
 
 
-def _compiled(dialect: str, operation: AddForeignKey = OPERATION) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", [operation]), base, d)
-    assert migration.after.tables["fk_orders"].foreign_keys[operation.name].validated
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+def _compiled(dialect: str) -> dict[Phase, list[str]]:
+    migration = compile_ops(dialect, SETUP, [OPERATION])
+    assert migration.after.tables["fk_orders"].foreign_keys[OPERATION.name].validated
+    return sql_by_phase(migration)
 
 
 def test_postgresql_sql() -> None:
@@ -218,14 +225,12 @@ def test_mysql_sql() -> None:
 
 
 def test_mysql_uses_an_existing_index() -> None:
-    d = get_dialect("mysql")
     setup = [
         *SETUP,
         ops.CreateIndex("ix_fk_orders_code_note", "fk_orders", ["customer_code", "note"]),
     ]
-    base = compile_migration(Migration("setup", setup), Schema(), d).after
     by_code = AddForeignKey("fk_by_code", "fk_orders", ["customer_code"], "fk_customers", ["code"])
-    migration = compile_migration(Migration("m", [by_code]), base, d)
+    migration = compile_ops("mysql", setup, [by_code])
     assert [s.sql for s in migration.steps[Phase.ROLLBACK]] == [
         "ALTER TABLE `fk_orders` DROP FOREIGN KEY `fk_by_code`, ALGORITHM=INPLACE, LOCK=NONE"
     ]

@@ -6,7 +6,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, compiled, fails, leftovers, run_lifecycle, set_up
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    compiled,
+    fails,
+    leftovers,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, ExecutionError, InvalidOperation, ObjectExists
@@ -120,11 +129,9 @@ def test_duplicates_fail_expand_naming_the_constraint(db: tuple[sa.Engine, Diale
 
 
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", [OPERATION]), base, d)
+    migration = compile_ops(dialect, SETUP, [OPERATION])
     assert NAME in migration.after.tables["uc_users"].uniques
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    return sql_by_phase(migration)
 
 
 def test_postgresql_sql() -> None:

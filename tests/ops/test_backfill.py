@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, Numeric, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, InvalidOperation, TableNotFound
@@ -105,8 +105,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
 def test_compiles_to_one_batched_update(dialect: str) -> None:
     d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    steps = compile_migration(Migration("m", OPERATIONS), base, d).steps
+    steps = compile_ops(d, SETUP, OPERATIONS).steps
     assert [s.operation for s in steps[Phase.BACKFILL]] == ["Backfill"]
     statement = steps[Phase.BACKFILL][0].statement
     q = d.quote

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Enum, ForeignKey, Integer, Numeric, String, Text
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, InvalidOperation
@@ -365,10 +365,8 @@ MY_CHANGE = ChangeColumnType(
 
 
 def test_postgresql_recipe() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", ORDERS), Schema(), d).after
-    steps = compile_migration(Migration("m", [PG_CHANGE]), base, d).steps
-    sql = {p: [s.sql for s in phase_steps] for p, phase_steps in steps.items()}
+    compiled = compile_ops("postgresql", ORDERS, [PG_CHANGE])
+    steps, sql = compiled.steps, sql_by_phase(compiled)
     assert (
         sql[Phase.EXPAND][0] == 'ALTER TABLE "ct_orders" ADD COLUMN "zdm_amount_new" NUMERIC(12,2)'
     )
@@ -408,9 +406,7 @@ def test_postgresql_recipe() -> None:
 
 
 def test_mysql_recipe_is_online() -> None:
-    d = get_dialect("mariadb", "10.11")
-    base = compile_migration(Migration("setup", ORDERS), Schema(), d).after
-    steps = compile_migration(Migration("m", [MY_CHANGE]), base, d).steps
+    steps = compile_ops(get_dialect("mariadb", "10.11"), ORDERS, [MY_CHANGE]).steps
     statements = [s.statement for phase in steps.values() for s in phase]
     assert not any("ALGORITHM=COPY" in s.sql for s in statements)
     assert all(s.online for s in statements)
@@ -437,9 +433,7 @@ def test_mysql_recipe_is_online() -> None:
 
 
 def test_apply_changes_only_the_type() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", ORDERS), Schema(), d).after
-    after = compile_migration(Migration("m", [PG_CHANGE]), base, d).after
+    after = compile_ops("postgresql", ORDERS, [PG_CHANGE]).after
     column = after.table("ct_orders").column("amount")
     assert (column.type, column.nullable, column.default) == ("NUMERIC(12,2)", False, "0")
     assert after.table("ct_orders").indexes["ix_ct_orders_amount"].columns == ["amount"]

@@ -7,7 +7,15 @@ import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
 from tests.conftest import server_dialect
-from tests.lifecycle import Lifecycle, fails, run_lifecycle, set_up, state
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    fails,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+    state,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, InvalidOperation, ObjectExists
@@ -176,15 +184,8 @@ def test_invalid_leftover_is_rebuilt(pg_engine: sa.Engine) -> None:
         compile_migration(Migration("m", [EMAIL]), rebuilt, dialect)
 
 
-def _compiled(dialect: str, operation: CreateIndex) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", [operation]), base, d)
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
-
-
 def test_postgresql_sql() -> None:
-    assert _compiled("postgresql", LIVE_NAME) == {
+    assert sql_by_phase(compile_ops("postgresql", SETUP, [LIVE_NAME])) == {
         Phase.EXPAND: [
             'DROP INDEX CONCURRENTLY IF EXISTS "ux_ci_accounts_live_name"',
             'CREATE UNIQUE INDEX CONCURRENTLY "ux_ci_accounts_live_name" ON "ci_accounts" '
@@ -194,14 +195,12 @@ def test_postgresql_sql() -> None:
         Phase.CONTRACT: [],
         Phase.ROLLBACK: ['DROP INDEX CONCURRENTLY "ux_ci_accounts_live_name"'],
     }
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    build = compile_migration(Migration("m", [EMAIL]), base, d).steps[Phase.EXPAND][1].statement
+    build = compile_ops("postgresql", SETUP, [EMAIL]).steps[Phase.EXPAND][1].statement
     assert not build.transactional and build.blocks == () and build.scan
 
 
 def test_mysql_sql() -> None:
-    assert _compiled("mysql", EMAIL) == {
+    assert sql_by_phase(compile_ops("mysql", SETUP, [EMAIL])) == {
         Phase.EXPAND: [
             "ALTER TABLE `ci_accounts` ADD UNIQUE INDEX `ux_ci_accounts_email` (`email`), "
             "ALGORITHM=INPLACE, LOCK=NONE"
@@ -218,9 +217,7 @@ def test_mysql_sql() -> None:
 def test_model_after() -> None:
     """A unique index is a unique constraint in the MySQL model, an index in PostgreSQL's."""
     for name, kind in (("postgresql", "indexes"), ("mariadb", "uniques")):
-        d = get_dialect(name)
-        base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-        after = compile_migration(Migration("m", [EMAIL, BY_NAME]), base, d).after
+        after = compile_ops(name, SETUP, [EMAIL, BY_NAME]).after
         table = after.tables["ci_accounts"]
         assert EMAIL.name in getattr(table, kind)
         assert BY_NAME.name in table.indexes

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
 
 from tests.conftest import server_dialect
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import TableExists, TableNotFound
@@ -180,14 +180,11 @@ def test_lifecycle_in_a_schema(pg_engine: sa.Engine) -> None:
 
 
 def _compiled(dialect: str, setup: list[ops.Operation], operation: CreateTable) -> list[str]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", setup), Schema(), d).after
-    compiled = compile_migration(Migration("m", [operation]), base, d)
+    compiled = compile_ops(dialect, setup, [operation])
     assert compiled.steps[Phase.BACKFILL] == compiled.steps[Phase.CONTRACT] == []
     assert operation.table in compiled.after.tables
-    return [s.sql for s in compiled.steps[Phase.EXPAND]] + [
-        s.sql for s in compiled.steps[Phase.ROLLBACK]
-    ]
+    sql = sql_by_phase(compiled)
+    return sql[Phase.EXPAND] + sql[Phase.ROLLBACK]
 
 
 def test_postgresql_sql_in_a_schema() -> None:
@@ -209,9 +206,7 @@ def test_postgresql_sql_in_a_schema() -> None:
 
 def test_foreign_key_lock_is_reported() -> None:
     # Creating a table that references another takes SHARE ROW EXCLUSIVE on the other, briefly.
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    create, _ = compile_migration(Migration("m", [ORDERS]), base, d).steps[Phase.EXPAND]
+    create, _ = compile_ops("postgresql", SETUP, [ORDERS]).steps[Phase.EXPAND]
     assert create.statement.lock == "SHARE ROW EXCLUSIVE"
     assert create.statement.blocks == ("writes",)
 

@@ -4,13 +4,21 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, reset, run_lifecycle
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    compiled,
+    fails,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, ExecutionError, InvalidOperation, TableNotFound
 from zdmigrate.migration import Migration, compile_migration
 from zdmigrate.ops.drop_column import DropColumn
-from zdmigrate.run.executor import run_all, run_phase, run_rollback
+from zdmigrate.run.executor import run_phase, run_rollback
 from zdmigrate.schema import Schema
 from zdmigrate.steps import Phase
 
@@ -135,10 +143,7 @@ def test_rollback_needs_values(db: tuple[sa.Engine, Dialect]) -> None:
         check=check,
         after=after,
     )
-    reset(engine, dialect, case)
-    setup = compile_migration(Migration("setup", SETUP), Schema(), dialect)
-    run_all(engine, setup, dialect)
-    migration = compile_migration(Migration("m", OPERATIONS), setup.after, dialect)
+    migration = compiled(case, dialect, set_up(engine, dialect, case))
     run_phase(engine, migration, Phase.EXPAND, dialect)
     with engine.begin() as connection:
         connection.execute(new.insert().values(customer="no-legacy"))
@@ -156,10 +161,8 @@ def test_rollback_needs_values(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def test_postgresql_sql() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", OPERATIONS), base, d)
-    sql = {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
+    compiled = compile_ops("postgresql", SETUP, OPERATIONS)
+    sql = sql_by_phase(compiled)
     # Only the NOT NULL column without a default needs loosening; region_id is nullable.
     assert sql[Phase.EXPAND] == ['ALTER TABLE "dc_orders" ALTER COLUMN "legacy_code" DROP NOT NULL']
     [loosen] = compiled.steps[Phase.EXPAND]
@@ -183,10 +186,8 @@ def test_postgresql_sql() -> None:
 
 
 def test_mysql_sql() -> None:
-    d = get_dialect("mariadb")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", OPERATIONS), base, d)
-    sql = {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
+    compiled = compile_ops("mariadb", SETUP, OPERATIONS)
+    sql = sql_by_phase(compiled)
     [loosen] = compiled.steps[Phase.EXPAND]
     assert loosen.sql == (
         "ALTER TABLE `dc_orders` MODIFY COLUMN `legacy_code` VARCHAR(20), "
@@ -212,7 +213,6 @@ def test_mysql_sql() -> None:
 
 
 def test_nullable_or_defaulted_column_needs_no_expand() -> None:
-    d = get_dialect("postgresql")
     setup = [
         ops.CreateTable(
             "dc_plain",
@@ -221,9 +221,8 @@ def test_nullable_or_defaulted_column_needs_no_expand() -> None:
             Column("note", String(10)),
         )
     ]
-    base = compile_migration(Migration("setup", setup), Schema(), d).after
     operations = [DropColumn("dc_plain", "kind"), DropColumn("dc_plain", "note")]
-    compiled = compile_migration(Migration("m", operations), base, d)
+    compiled = compile_ops("postgresql", setup, operations)
     assert compiled.steps[Phase.EXPAND] == compiled.steps[Phase.ROLLBACK] == []
     assert [s.sql for s in compiled.steps[Phase.CONTRACT]] == [
         'ALTER TABLE "dc_plain" DROP COLUMN "kind"',

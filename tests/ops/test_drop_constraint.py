@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import InvalidOperation, ObjectNotFound, TableNotFound
@@ -121,15 +121,13 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", OPERATIONS), base, d)
+    migration = compile_ops(dialect, SETUP, OPERATIONS)
     parents_after, children_after = (
         migration.after.tables[t] for t in ("dc_parents", "dc_children")
     )
     assert not parents_after.uniques and not children_after.checks
     assert not children_after.foreign_keys
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    return sql_by_phase(migration)
 
 
 def test_postgresql_sql() -> None:

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, InvalidOperation
@@ -96,9 +96,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
     ],
 )
 def test_sql(dialect: str, status: str, note: str) -> None:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", OPERATIONS), base, d)
+    compiled = compile_ops(dialect, SETUP, OPERATIONS)
     assert compiled.steps[Phase.EXPAND] == compiled.steps[Phase.BACKFILL] == []
     assert compiled.steps[Phase.ROLLBACK] == []
     drop_status, drop_note = compiled.steps[Phase.CONTRACT]

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import InvalidOperation, ObjectNotFound, TableNotFound
@@ -99,13 +99,11 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(Migration("m", OPERATIONS), base, d)
+    migration = compile_ops(dialect, SETUP, OPERATIONS)
     assert migration.after.tables["di_items"].indexes == {}
     # On MySQL the unique index is the model's unique constraint; DropIndex drops it there too.
     assert "ux_di_items_sku" not in migration.after.tables["di_items"].uniques
-    return {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    return sql_by_phase(migration)
 
 
 def test_postgresql_sql() -> None:

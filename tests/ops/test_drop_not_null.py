@@ -4,13 +4,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, reset, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, compiled, fails, run_lifecycle, set_up
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, ExecutionError, InvalidOperation
 from zdmigrate.migration import Migration, compile_migration
 from zdmigrate.ops.drop_not_null import DropNotNull
-from zdmigrate.run.executor import run_all, run_phase, run_rollback
+from zdmigrate.run.executor import run_phase, run_rollback
 from zdmigrate.schema import Schema
 from zdmigrate.steps import Phase
 
@@ -82,10 +82,7 @@ def test_rollback_needs_values(db: tuple[sa.Engine, Dialect]) -> None:
     case = Lifecycle(
         tables=["dn_items"], setup=SETUP, operations=OPERATIONS, check=check, after=after
     )
-    reset(engine, dialect, case)
-    setup = compile_migration(Migration("setup", SETUP), Schema(), dialect)
-    run_all(engine, setup, dialect)
-    migration = compile_migration(Migration("m", OPERATIONS), setup.after, dialect)
+    migration = compiled(case, dialect, set_up(engine, dialect, case))
     run_phase(engine, migration, Phase.EXPAND, dialect)
     with engine.begin() as connection:
         connection.execute(items.insert().values(name="unlabelled"))
@@ -101,9 +98,7 @@ def test_rollback_needs_values(db: tuple[sa.Engine, Dialect]) -> None:
 
 def _steps(dialect: str) -> dict[Phase, list[tuple[str, bool, bool, bool]]]:
     """Each phase's statements as (sql, scan, rewrite, online)."""
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", OPERATIONS), base, d)
+    compiled = compile_ops(dialect, SETUP, OPERATIONS)
     assert compiled.after.table("dn_items").column("label").nullable
     return {
         phase: [(s.sql, s.statement.scan, s.statement.rewrite, s.statement.online) for s in steps]

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import InvalidOperation, TableNotFound
@@ -99,19 +99,12 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
     )
 
 
-def _compiled(dialect: str, *operations: ops.Operation) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", operations), base, d)
-    return {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
-
-
 @pytest.mark.parametrize(
     ("dialect", "sql"),
     [("postgresql", 'DROP TABLE "dt_audit"'), ("mysql", "DROP TABLE `dt_audit`")],
 )
 def test_only_contract_drops(dialect: str, sql: str) -> None:
-    compiled = _compiled(dialect, DropTable("dt_audit"))
+    compiled = sql_by_phase(compile_ops(dialect, SETUP, [DropTable("dt_audit")]))
     assert compiled == {
         Phase.EXPAND: [],
         Phase.BACKFILL: [],
@@ -122,19 +115,19 @@ def test_only_contract_drops(dialect: str, sql: str) -> None:
 
 def test_referencing_table_dropped_first() -> None:
     # The model threads through the operations: once dt_audit is gone, nothing references dt_users.
-    compiled = _compiled("postgresql", DropTable("dt_audit"), DropTable("dt_users"))
+    compiled = sql_by_phase(
+        compile_ops("postgresql", SETUP, [DropTable("dt_audit"), DropTable("dt_users")])
+    )
     assert compiled[Phase.CONTRACT] == ['DROP TABLE "dt_audit"', 'DROP TABLE "dt_users"']
 
 
 def test_self_reference_does_not_block() -> None:
-    d = get_dialect("postgresql")
     tree = ops.CreateTable(
         "dt_tree",
         Column("id", Integer, primary_key=True),
         Column("parent_id", Integer, ForeignKey("dt_tree.id")),
     )
-    base = compile_migration(Migration("setup", [tree]), Schema(), d).after
-    compiled = compile_migration(Migration("m", [DropTable("dt_tree")]), base, d)
+    compiled = compile_ops("postgresql", [tree], [DropTable("dt_tree")])
     assert "dt_tree" not in compiled.after.tables
 
 

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnExists, ColumnNotFound, InvalidOperation
@@ -21,6 +21,7 @@ SETUP = [
     ),
     ops.CreateIndex("ix_rn_users_name", "rn_users", ["name"]),
 ]
+RENAME = ops.RenameColumn("rn_users", "email", "email_address")
 
 old = sa.Table(
     "rn_users",
@@ -102,7 +103,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
         Lifecycle(
             tables=["rn_users"],
             setup=SETUP,
-            operations=[ops.RenameColumn("rn_users", "email", "email_address")],
+            operations=[RENAME],
             check=check,
             after=after,
             seed=seed,
@@ -110,18 +111,8 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
     )
 
 
-def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = Migration("m", [ops.RenameColumn("rn_users", "email", "email_address")])
-    return {
-        p: [s.sql for s in steps]
-        for p, steps in compile_migration(migration, base, d).steps.items()
-    }
-
-
 def test_postgresql_recipe() -> None:
-    sql = _compiled("postgresql")
+    sql = sql_by_phase(compile_ops("postgresql", SETUP, [RENAME]))
     assert sql[Phase.EXPAND][0] == 'ALTER TABLE "rn_users" ADD COLUMN "email_address" VARCHAR(200)'
     assert any("BEFORE INSERT OR UPDATE" in s for s in sql[Phase.EXPAND])
     assert not any("NOT VALID" in s for s in sql[Phase.EXPAND])
@@ -133,7 +124,7 @@ def test_postgresql_recipe() -> None:
 
 
 def test_mysql_recipe() -> None:
-    sql = _compiled("mysql")
+    sql = sql_by_phase(compile_ops("mysql", SETUP, [RENAME]))
     assert sql[Phase.EXPAND][0].endswith("ALGORITHM=INSTANT")
     assert sum("CREATE TRIGGER" in s for s in sql[Phase.EXPAND]) == 2
     assert any("LOCK=NONE" in s and "NOT NULL" in s for s in sql[Phase.CONTRACT])

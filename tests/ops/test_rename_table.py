@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Integer, String
 
 from tests.conftest import server_dialect
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import InvalidOperation, TableExists, TableNotFound
@@ -175,10 +175,8 @@ def test_lifecycle_in_a_schema(pg_engine: sa.Engine) -> None:
 
 
 def test_postgresql_sql() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", [RENAME]), base, d)
-    sql = {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
+    compiled = compile_ops("postgresql", SETUP, [RENAME])
+    sql = sql_by_phase(compiled)
     assert sql[Phase.EXPAND] == [
         'ALTER TABLE "rt_authors" RENAME TO "rt_writers"',
         'CREATE VIEW "rt_authors" AS SELECT * FROM "rt_writers"',
@@ -199,10 +197,8 @@ def test_postgresql_sql() -> None:
 
 
 def test_postgresql_schema_qualified() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", BILLING_SETUP), Schema(), d).after
     operation = RenameTable("rt_billing.invoices", "rt_billing.bills")
-    compiled = compile_migration(Migration("m", [operation]), base, d)
+    compiled = compile_ops("postgresql", BILLING_SETUP, [operation])
     assert [s.sql for s in compiled.steps[Phase.EXPAND]] == [
         'ALTER TABLE "rt_billing"."invoices" RENAME TO "bills"',
         'CREATE VIEW "rt_billing"."invoices" AS SELECT * FROM "rt_billing"."bills"',
@@ -215,10 +211,8 @@ def test_postgresql_schema_qualified() -> None:
 
 
 def test_mysql_sql() -> None:
-    d = get_dialect("mariadb")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", [RENAME]), base, d)
-    sql = {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
+    compiled = compile_ops("mariadb", SETUP, [RENAME])
+    sql = sql_by_phase(compiled)
     # DDL is not transactional: a stand-in lets the view exist before one atomic RENAME TABLE.
     assert sql[Phase.EXPAND] == [
         "CREATE TABLE `rt_writers` LIKE `rt_authors`",

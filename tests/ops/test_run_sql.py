@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.dialects.script import split_statements
@@ -143,11 +143,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def test_steps_and_lock_facts() -> None:
-    steps = compile_migration(
-        Migration("m", operations("postgresql")),
-        compile_migration(Migration("setup", SETUP), Schema(), get_dialect("postgresql")).after,
-        get_dialect("postgresql"),
-    ).steps
+    steps = compile_ops("postgresql", SETUP, operations("postgresql")).steps
     expand = [s.statement for s in steps[Phase.EXPAND]]
     # One statement per step: 2 + 2 + 2; a comment stays with the statement after it.
     assert len(expand) == 6
@@ -177,10 +173,8 @@ def test_declared_lock_says_what_it_blocks() -> None:
 
 
 def test_apply_leaves_the_model_alone() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    after = compile_migration(Migration("m", operations("postgresql")), base, d).after
-    assert after == base
+    compiled = compile_ops("postgresql", SETUP, operations("postgresql"))
+    assert compiled.after == compiled.before
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Computed, Integer, String
 
-from tests.lifecycle import Lifecycle, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, InvalidOperation
@@ -90,14 +90,12 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compiled = compile_migration(Migration("m", OPERATIONS), base, d)
+    compiled = compile_ops(dialect, SETUP, OPERATIONS)
     assert compiled.after.table("sd_items").column("status").default == "'it''s pending'"
     assert all(
         not s.statement.scan and not s.statement.rewrite for s in compiled.steps[Phase.EXPAND]
     )
-    return {p: [s.sql for s in steps] for p, steps in compiled.steps.items()}
+    return sql_by_phase(compiled)
 
 
 def test_postgresql_sql() -> None:

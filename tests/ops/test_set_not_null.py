@@ -6,7 +6,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, compiled, fails, leftovers, run_lifecycle, set_up
+from tests.lifecycle import (
+    Lifecycle,
+    compile_ops,
+    compiled,
+    fails,
+    leftovers,
+    run_lifecycle,
+    set_up,
+    sql_by_phase,
+)
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnNotFound, ExecutionError, InvalidOperation, TableNotFound
@@ -164,22 +173,11 @@ def test_null_without_fill_fails_backfill(db: tuple[sa.Engine, Dialect]) -> None
     assert leftovers(engine, dialect, case) == []
 
 
-def _compiled(dialect: str, operation: SetNotNull) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    return {
-        p: [s.sql for s in steps]
-        for p, steps in compile_migration(Migration("m", [operation]), base, d).steps.items()
-    }
-
-
 def test_postgresql_recipe() -> None:
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(
-        Migration("m", [SetNotNull("sn_orders", "status", fill="'unknown'")]), base, d
+    migration = compile_ops(
+        "postgresql", SETUP, [SetNotNull("sn_orders", "status", fill="'unknown'")]
     )
-    sql = {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    sql = sql_by_phase(migration)
     assert (
         'IF NEW."status" IS NULL THEN NEW."status" := (SELECT \'unknown\'' in sql[Phase.EXPAND][0]
     )
@@ -210,7 +208,7 @@ def test_postgresql_recipe() -> None:
 
 
 def test_postgresql_without_fill() -> None:
-    sql = _compiled("postgresql", SetNotNull("sn_orders", "customer_id"))
+    sql = sql_by_phase(compile_ops("postgresql", SETUP, [SetNotNull("sn_orders", "customer_id")]))
     assert sql[Phase.EXPAND] == [
         'ALTER TABLE "sn_orders" ADD CONSTRAINT "zdm_sn_orders_customer_id_nn" '
         'CHECK ("customer_id" IS NOT NULL) NOT VALID'
@@ -222,12 +220,8 @@ def test_postgresql_without_fill() -> None:
 
 
 def test_mysql_recipe() -> None:
-    d = get_dialect("mysql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    migration = compile_migration(
-        Migration("m", [SetNotNull("sn_orders", "total", fill="subtotal")]), base, d
-    )
-    sql = {p: [s.sql for s in steps] for p, steps in migration.steps.items()}
+    migration = compile_ops("mysql", SETUP, [SetNotNull("sn_orders", "total", fill="subtotal")])
+    sql = sql_by_phase(migration)
     assert [s.split("\n")[0] for s in sql[Phase.EXPAND]] == [
         "CREATE TRIGGER `zdm_sn_orders_total_fill_i` BEFORE INSERT ON `sn_orders` FOR EACH ROW",
         "CREATE TRIGGER `zdm_sn_orders_total_fill_u` BEFORE UPDATE ON `sn_orders` FOR EACH ROW",
@@ -265,6 +259,4 @@ def test_bad_input(operation: SetNotNull, error: type[Exception], where: str) ->
 
 def test_without_fill_needs_no_key() -> None:
     """Only a fill is a batched job: a table without a key can still be checked and set."""
-    d = get_dialect("postgresql")
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    compile_migration(Migration("m", [SetNotNull("sn_log", "line")]), base, d)
+    compile_ops("postgresql", SETUP, [SetNotNull("sn_log", "line")])

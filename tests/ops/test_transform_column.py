@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
-from tests.lifecycle import Lifecycle, fails, run_lifecycle
+from tests.lifecycle import Lifecycle, compile_ops, fails, run_lifecycle, sql_by_phase
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.errors import ColumnExists, ColumnNotFound, InvalidOperation
@@ -145,10 +145,7 @@ def test_lifecycle(db: tuple[sa.Engine, Dialect]) -> None:
 
 
 def _steps(server: str, dialect: str) -> dict[Phase, list[str]]:
-    d = get_dialect(dialect)
-    base = compile_migration(Migration("setup", SETUP), Schema(), d).after
-    steps = compile_migration(Migration("m", [split(server)]), base, d).steps
-    return {p: [s.sql for s in phase_steps] for p, phase_steps in steps.items()}
+    return sql_by_phase(compile_ops(dialect, SETUP, [split(server)]))
 
 
 def test_postgresql_recipe() -> None:
