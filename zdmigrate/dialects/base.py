@@ -179,7 +179,10 @@ class Dialect:
         and reflection both produce it; None for ``NULL``, which is no default at all."""
         value = self.normalize_expression(text)
         # A literal cast to anything is redundant in a default: the server assigns it to the column.
-        value = re.sub(r"^('(?:[^']|'')*'|-?[\d.]+)::[\w. ]+(\[\])*$", r"\1", value)
+        # The type may be quoted, or in a quoted schema ('free'::"Billing".tier).
+        value = re.sub(
+            r"""^('(?:[^']|'')*'|-?[\d.]+)::(?:[\w. ]|"(?:[^"]|"")*")+(\[\])*$""", r"\1", value
+        )
         if value == "NULL":
             return None
         if value in ("now()", "CURRENT_TIMESTAMP()"):
