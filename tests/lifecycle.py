@@ -54,15 +54,27 @@ class Lifecycle:
 
 
 def reset(engine: sa.Engine, dialect: Dialect, case: Lifecycle) -> None:
+    """The case's tables, views and trigger functions gone, including what a crashed run left."""
     with engine.begin() as connection:
-        inspector = sa.inspect(connection)
         for table in reversed(list(case.tables)):
-            # PostgreSQL refuses DROP VIEW IF EXISTS on a table: drop only what is a view.
+            # PostgreSQL refuses DROP VIEW IF EXISTS on a table: drop only what is a view. A
+            # fresh inspector each time: a CASCADE before may have dropped a view already.
             schema, name = split_name(table)
-            if name in inspector.get_view_names(schema=schema):
+            if name in sa.inspect(connection).get_view_names(schema=schema):
                 connection.exec_driver_sql(f"DROP VIEW {dialect.table(table)}")
             cascade = " CASCADE" if dialect.caps.transactional_ddl else ""
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {dialect.table(table)}{cascade}")
+        if dialect.caps.transactional_ddl:
+            # Dropping a table leaves its trigger functions behind.
+            for schema, function in connection.execute(
+                sa.text(
+                    "SELECT n.nspname, p.proname FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname LIKE 'zdm\\_%'"
+                )
+            ):
+                if any(split_name(t)[1] in function for t in case.tables):
+                    qualified = dialect.table(f"{schema}.{function}")
+                    connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {qualified}() CASCADE")
         for sql in case.extra_cleanup:
             connection.exec_driver_sql(sql)
         for schema in case.schemas:
