@@ -145,10 +145,9 @@ class ChangeColumnType(Operation):
         not_null = self.not_null(schema)
         # The scan first: later statements of the transaction take ACCESS EXCLUSIVE.
         statements = not_null.backfill(swapped, dialect) if not_null else []
-        statements += self.copy(dialect).drop_trigger(dialect)
         pairs, uniques = self.twins(schema, dialect)
-        statements.append(
-            dialect.drop_column(self.table, self.retired(dialect), indexed=bool(pairs + uniques))
+        statements += self.copy(dialect).retire(
+            swapped.table(self.table), self.retired(dialect), dialect, indexed=bool(pairs + uniques)
         )
         for index, twin in pairs:
             statements.append(dialect.rename_index(self.table, twin.name, index.name))

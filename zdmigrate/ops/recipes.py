@@ -124,6 +124,23 @@ class SyncedCopy:
     def drop_trigger(self, dialect: Dialect) -> list[Statement]:
         return dialect.drop_sync_trigger(self.table, self.trigger(dialect))
 
+    def retire(
+        self, table: Table, column: str, dialect: Dialect, *, indexed: bool
+    ) -> list[Statement]:
+        """The trigger dropped, then ``column`` of ``table``, an old column it fills, with no
+        insert landing between: the new app leaves the column out, which a NOT NULL column
+        without a default refuses once no trigger fills it. Where DDL is transactional the
+        contract's one transaction sees to that. Elsewhere a drop that changes only the catalog
+        is fenced with the trigger's by LOCK TABLES; one that rebuilds the table is preceded by
+        making the column nullable (an online in-place rebuild), not held under the lock."""
+        drop = dialect.drop_column(self.table, column, indexed=indexed)
+        statements = [*self.drop_trigger(dialect), drop]
+        if dialect.caps.transactional_ddl or table.column(column).nullable:
+            return statements
+        if not drop.rewrite:
+            return dialect.atomically(self.table, statements)
+        return [dialect.set_nullable(table, column, True), *statements]
+
     def rollback(self, dialect: Dialect) -> list[Statement]:
         return self.drop_trigger(dialect) + [
             dialect.drop_column(self.table, c.name) for c in self.new_columns

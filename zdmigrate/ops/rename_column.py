@@ -142,9 +142,8 @@ class RenameColumn(Operation):
     def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         copy = self.copy(schema, dialect)
         column = schema.table(self.table).column(self.old)
-        statements = copy.drop_trigger(dialect)
         twins = self.twins(schema, dialect) + self.uniques(schema, dialect)
-        statements.append(dialect.drop_column(self.table, self.old, indexed=bool(twins)))
+        statements = copy.retire(schema.table(self.table), self.old, dialect, indexed=bool(twins))
         for index, twin in self.twins(schema, dialect):
             statements.append(dialect.rename_index(self.table, twin.name, index.name))
         for name, twin in self.uniques(schema, dialect):
