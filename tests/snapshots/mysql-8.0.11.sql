@@ -425,6 +425,9 @@ SELECT 1 FROM `orders` WHERE NOT (`currency` IS NOT NULL) LIMIT 1;
 -- migration 0002_decimal_prices (migrations_examples/0002_decimal_prices.py)
 
 -- phase: contract
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+--   rebuilds the table in place; reads and writes go on
+ALTER TABLE `products` MODIFY COLUMN `zdm_price_old` INTEGER, ALGORITHM=INPLACE, LOCK=NONE;
 -- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
 DROP TRIGGER IF EXISTS `zdm_products_type_price_i`;
 -- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
@@ -435,6 +438,9 @@ ALTER TABLE `products` DROP COLUMN `zdm_price_old`, ALGORITHM=INPLACE, LOCK=NONE
 -- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `products` MODIFY COLUMN `price` DECIMAL(12,2) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+--   rebuilds the table in place; reads and writes go on
+ALTER TABLE `order_items` MODIFY COLUMN `zdm_unit_price_old` INTEGER, ALGORITHM=INPLACE, LOCK=NONE;
 -- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_i`;
 -- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
@@ -459,6 +465,9 @@ ALTER TABLE `products` DROP INDEX `uq_products_name`, ALGORITHM=INPLACE, LOCK=NO
 -- migration 0005_split_full_name (migrations_examples/0005_split_full_name.py)
 
 -- phase: contract
+-- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+--   rebuilds the table in place; reads and writes go on
+ALTER TABLE `users` MODIFY COLUMN `full_name` VARCHAR(200), ALGORITHM=INPLACE, LOCK=NONE;
 -- TransformColumn: lock EXCLUSIVE METADATA (brief)
 DROP TRIGGER IF EXISTS `zdm_users_transform_first_name_last_name_i`;
 -- TransformColumn: lock EXCLUSIVE METADATA (brief)
@@ -501,6 +510,9 @@ ALTER TABLE `orders` DROP INDEX `ix_orders_user_id`, ALGORITHM=INPLACE, LOCK=NON
 -- migration 0011_users_email_address (migrations_examples/0011_users_email_address.py)
 
 -- phase: contract
+-- RenameColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+--   rebuilds the table in place; reads and writes go on
+ALTER TABLE `users` MODIFY COLUMN `email` VARCHAR(255), ALGORITHM=INPLACE, LOCK=NONE;
 -- RenameColumn: lock EXCLUSIVE METADATA (brief)
 DROP TRIGGER IF EXISTS `zdm_users_rename_email_i`;
 -- RenameColumn: lock EXCLUSIVE METADATA (brief)

@@ -139,6 +139,16 @@ class TransformColumn(Operation):
         statements: list[Statement] = []
         for not_null in self.not_null(dialect):
             statements += not_null.backfill(after, dialect)
+        if not dialect.caps.transactional_ddl:
+            # Once the trigger is gone nothing fills the old columns, and the drops below are
+            # statements of their own here: a NOT NULL one would refuse the new app's inserts
+            # in between. Where DDL is transactional, contract is one transaction instead.
+            table = schema.table(self.table)
+            statements += [
+                dialect.set_nullable(table, name, True)
+                for name in self.drop
+                if not table.column(name).nullable
+            ]
         statements += self.copy(dialect).drop_trigger(dialect)
         # Each drop sees the table the drops before it left (a shared index goes once).
         remaining = schema.copy()

@@ -162,11 +162,17 @@ def _execute(connection: sa.Connection, step: Step, migration: str) -> None:
 
 
 def _groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
-    """Consecutive transactional steps share a transaction where DDL is transactional."""
+    """Consecutive transactional steps share a transaction where DDL is transactional.
+
+    A scan under a lock that blocks nothing (VALIDATE CONSTRAINT) starts a transaction of its
+    own: joined after a statement that took ACCESS EXCLUSIVE, it would scan the whole table
+    while that lock, held to the end of the transaction, blocks every read and write.
+    """
     groups: list[list[Step]] = []
     for step in steps:
         s = step.statement
         joinable = s.transactional and s.batched is None and dialect.caps.transactional_ddl
+        joinable = joinable and not (s.scan and not s.blocks)
         previous = groups[-1][-1].statement if groups else None
         if (
             joinable
