@@ -85,10 +85,6 @@ class Step:
         }
 
 
-def with_note(statement: Statement, note: str) -> Statement:
-    return replace(statement, note=note)
-
-
 def add_note(statement: Statement, note: str) -> Statement:
     """``statement`` with ``note`` after the note it already has."""
     return replace(statement, note=f"{statement.note}; {note}" if statement.note else note)
