@@ -412,8 +412,10 @@ def test_migration_under_traffic(db: tuple[sa.Engine, Dialect], record_property:
     assert leftovers(engine, dialect, case) == []
 
     # --- the traffic ran through the migration; no app statement waited long ----------------
-    assert {p for p, n in measured["old_app"].statements.items() if n} >= {"expand", "backfill"}
-    assert {p for p, n in measured["new_app"].statements.items() if n} >= {"backfill", "contract"}
+    # Expand and contract last milliseconds here: traffic in them is likely, not certain, so
+    # only the backfill, which takes seconds, must have seen both apps' statements.
+    assert measured["old_app"].statements["backfill"] > 0
+    assert measured["new_app"].statements["backfill"] > 0
     for name, m in measured.items():
         assert m.p99 < P99_BOUND, f"{name}: p99 {m.p99 * 1000:.0f} ms"
         assert m.worst.seconds < MAX_BOUND, f"{name}: {m.worst}"
