@@ -238,3 +238,159 @@ def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     code, out, err = run("snapshot")
     one_line_error(code, err, "root:***@")
     assert "hunter2" not in out + err
+
+
+BAD_OPERATION = """
+from sqlalchemy import ARRAY, Column, Integer
+from zdmigrate import Migration, ops
+
+migration = Migration(
+    id="0002_bad",
+    {arguments},
+)
+"""
+
+
+def test_a_type_the_dialect_cannot_render_in_the_schema_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        "arraymodels.py",
+        """
+        import sqlalchemy as sa
+        metadata = sa.MetaData()
+        sa.Table(
+            "tagged",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("tags", sa.ARRAY(sa.Integer)),
+        )
+        """,
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    write(folder, "0001_initial.py", INITIAL)
+    code, _, err = run("sql", str(folder), "--schema", "arraymodels:metadata", "--dialect", "mysql")
+    one_line_error(code, err, "arraymodels:metadata", "'tags'", "'tagged'", "ARRAY", "mysql")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragments"),
+    [
+        pytest.param(
+            'operations=[ops.AddColumn("users", Column("tags", ARRAY(Integer)))]',
+            ("0002_bad.py", "'tags'", "ARRAY(Integer())", "mysql"),
+            id="ARRAY column",
+        ),
+        pytest.param(
+            'operations=[ops.ChangeColumnType("users", "email", "TEXT", "email", "email")]',
+            ("0002_bad.py", "'TEXT'", "not a SQLAlchemy type"),
+            id="type as a string",
+        ),
+    ],
+)
+def test_a_type_the_dialect_cannot_render_in_a_migration(
+    tmp_path: Path, arguments: str, fragments: tuple[str, ...]
+) -> None:
+    write(tmp_path, "0001_initial.py", INITIAL)
+    write(tmp_path, "0002_bad.py", BAD_OPERATION.format(arguments=arguments))
+    code, _, err = run("sql", str(tmp_path), "--dialect", "mysql")
+    one_line_error(code, err, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragments"),
+    [
+        pytest.param(
+            'operations=ops.DropColumn("users", "email")',
+            ("line 5", "operations must be a list", "[DropColumn(...)]"),
+            id="one operation, not a list",
+        ),
+        pytest.param(
+            "operations=[ops.AddColumn]",
+            ("line 5", "operation 1 is the class AddColumn"),
+            id="a class",
+        ),
+        pytest.param(
+            'operations=[ops.RenameColumn("users", "email", "mail"), "drop it"]',
+            ("line 5", "operation 2 is 'drop it', not an operation"),
+            id="not an operation",
+        ),
+        pytest.param(
+            'operations=[ops.TransformColumn("users", add=["first"], up={"first": "email"}, '
+            'down={"email": "first"})]',
+            ("operation 1 (TransformColumn)", "AttributeError", "'str'"),
+            id="TransformColumn add names",
+        ),
+        pytest.param(
+            'operations=[ops.AddForeignKey("fk", "users", ["id"], "users", ["id"], on_delete=1)]',
+            ("operation 1 (AddForeignKey)", "'int'"),
+            id="on_delete not a str",
+        ),
+    ],
+)
+def test_a_badly_shaped_migration_is_one_line_naming_the_file(
+    tmp_path: Path, arguments: str, fragments: tuple[str, ...]
+) -> None:
+    write(tmp_path, "0001_initial.py", INITIAL)
+    write(tmp_path, "0002_bad.py", BAD_OPERATION.format(arguments=arguments))
+    code, _, err = run("sql", str(tmp_path))
+    one_line_error(code, err, "0002_bad.py", *fragments)
+
+
+def test_a_migration_id_that_is_not_a_string(tmp_path: Path) -> None:
+    write(
+        tmp_path, "0001_bad.py", "from zdmigrate import Migration\n\nmigration = Migration(4, [])\n"
+    )
+    code, _, err = run("sql", str(tmp_path))
+    one_line_error(code, err, "0001_bad.py", "line 3", "id must be a non-empty string", "4")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragments"),
+    [
+        pytest.param(
+            'operations=[ops.CreateIndex("ix_email", "users", "email")]',
+            ("index 'ix_email' on 'users'", "columns must be a list", "['email']"),
+            id="CreateIndex",
+        ),
+        pytest.param(
+            'operations=[ops.AddUniqueConstraint("uq_email", "users", "email")]',
+            ("unique constraint 'uq_email' on 'users'", "columns must be a list", "['email']"),
+            id="AddUniqueConstraint",
+        ),
+        pytest.param(
+            'operations=[ops.AddForeignKey("fk_self", "users", "id", "users", ["id"])]',
+            ("foreign key 'fk_self' on 'users'", "columns must be a list", "['id']"),
+            id="AddForeignKey columns",
+        ),
+        pytest.param(
+            'operations=[ops.AddForeignKey("fk_self", "users", ["id"], "users", "id")]',
+            ("foreign key 'fk_self' on 'users'", "ref_columns must be a list", "['id']"),
+            id="AddForeignKey ref_columns",
+        ),
+    ],
+)
+def test_a_string_where_a_list_of_columns_goes(
+    tmp_path: Path, arguments: str, fragments: tuple[str, ...]
+) -> None:
+    write(tmp_path, "0001_initial.py", INITIAL)
+    write(tmp_path, "0002_bad.py", BAD_OPERATION.format(arguments=arguments))
+    code, _, err = run("sql", str(tmp_path))
+    one_line_error(code, err, "0002_bad.py", *fragments)
+    assert "'e'" not in err
+
+
+def test_snapshot_with_no_source_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZDMIGRATE_DATABASE_URL", raising=False)
+    code, _, err = run("snapshot")
+    one_line_error(code, err, "nothing to snapshot", "SPEC", "--database-url")
+    assert "not both" not in err
+
+
+def test_snapshot_with_both_sources_says_not_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZDMIGRATE_DATABASE_URL", raising=False)
+    code, _, err = run("snapshot", "models:metadata", "--database-url", "postgresql://x@h/db")
+    one_line_error(code, err, "models:metadata", "not both")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import Column, Integer, String
 
 from tests.lifecycle import compile_ops
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
-from zdmigrate.run.executor import _groups, run_batched
-from zdmigrate.steps import BatchedUpdate, Phase
+from zdmigrate.engine import create_engine
+from zdmigrate.errors import BadInput, ConnectionFailed, ExecutionError, InvalidOperation
+from zdmigrate.run.executor import _groups, run_batched, run_phase, run_rollback, run_steps
+from zdmigrate.steps import BatchedUpdate, Phase, Statement, Step
 
 USERS = ops.CreateTable(
     "ex_users",
@@ -64,3 +67,54 @@ def test_batched_update_covers_every_row_and_rows_past_the_last_boundary(
         ).scalar()
         connection.exec_driver_sql("DROP TABLE ex_batches")
     assert wrong == 0
+
+
+UNREACHABLE = "postgresql://app:s3cret@127.0.0.1:1/nowhere"
+
+
+def test_a_server_that_does_not_answer_is_bad_input_with_the_password_masked() -> None:
+    compiled = compile_ops("postgresql", [], [USERS])
+    engine = create_engine(UNREACHABLE)
+    with pytest.raises(ConnectionFailed) as failed:
+        run_phase(engine, compiled, Phase.EXPAND, get_dialect("postgresql"))
+    engine.dispose()
+    assert isinstance(failed.value, BadInput)
+    assert "app:***@127.0.0.1:1" in str(failed.value)
+    assert "s3cret" not in str(failed.value)
+
+
+@pytest.mark.parametrize("reached", [Phase.CONTRACT, "contract", "bogus"])
+def test_a_rollback_after_contract_is_refused_before_connecting(reached: str) -> None:
+    compiled = compile_ops("postgresql", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
+    engine = create_engine(UNREACHABLE)  # a connection attempt would raise ConnectionFailed
+    with pytest.raises(InvalidOperation, match=f"cannot roll back after {reached}"):
+        run_rollback(engine, compiled, get_dialect("postgresql"), reached=reached)
+    engine.dispose()
+
+
+def test_a_phase_given_as_a_string_rolls_back_the_same_steps() -> None:
+    compiled = compile_ops("postgresql", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
+    after_backfill = compiled.rollback(Phase.BACKFILL)
+    assert any(step.undoes is Phase.BACKFILL for step in after_backfill)
+    assert compiled.rollback("backfill") == after_backfill
+    assert compiled.rollback("expand") == compiled.rollback(Phase.EXPAND) != after_backfill
+
+
+def test_the_failing_statement_of_a_transaction_is_the_one_reported(
+    pg_engine: sa.Engine,
+) -> None:
+    dialect = get_dialect("postgresql")
+    sqls = [
+        "CREATE TABLE ex_fail_first (id INTEGER)",
+        "SELECT * FROM ex_no_such_table",
+        "CREATE TABLE ex_fail_last (id INTEGER)",
+    ]
+    steps = [Step(Phase.EXPAND, "Test", Statement(sql=sql, lock="none")) for sql in sqls]
+    assert len(_groups(steps, dialect)) == 1
+    with pytest.raises(ExecutionError) as failed:
+        run_steps(pg_engine, dialect, steps, migration="m")
+    assert failed.value.sql == sqls[1]
+    assert "ex_no_such_table" in failed.value.reason
+    with pg_engine.connect() as connection:
+        made = connection.exec_driver_sql("SELECT to_regclass('ex_fail_first')").scalar()
+    assert made is None, "the transaction was rolled back"

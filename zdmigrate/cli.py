@@ -198,8 +198,16 @@ def snapshot(
     database (--database-url, read-only)."""
     from zdmigrate.errors import BadInput
 
-    if (spec is None) == (database_url is None):
-        raise BadInput("give either SPEC (module:attribute) or --database-url, not both")
+    if spec is None and database_url is None:
+        raise BadInput(
+            "nothing to snapshot: give either SPEC (module:attribute) or --database-url "
+            "(or set ZDMIGRATE_DATABASE_URL)"
+        )
+    if spec is not None and database_url is not None:
+        raise BadInput(
+            f"give SPEC ({spec}) or --database-url, not both "
+            "(ZDMIGRATE_DATABASE_URL counts as --database-url)"
+        )
     if database_url is not None:
         from zdmigrate.engine import connect, dialect_for
         from zdmigrate.reflect import reflect_schema

@@ -70,14 +70,14 @@ def connect(url: str) -> Iterator[sa.Connection]:
         try:
             connection = engine.connect()
         except sa.exc.DBAPIError as exc:
-            raise ConnectionFailed(mask_url(url), _reason(exc)) from None
+            raise ConnectionFailed(mask_url(url), driver_reason(exc)) from None
         with connection:
             yield connection
     finally:
         engine.dispose()
 
 
-def _reason(exc: sa.exc.DBAPIError) -> str:
+def driver_reason(exc: sa.exc.DBAPIError) -> str:
     """The driver's own message, first line only: what went wrong, not a traceback."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
-from zdmigrate.errors import SnapshotError
+from zdmigrate.errors import InvalidOperation, SchemaError, SnapshotError
 from zdmigrate.schema import (
     CheckConstraint,
     Column,
@@ -43,11 +43,11 @@ def column_model(column: sa.Column[Any], dialect: Dialect) -> Column:
         siblings = table.columns if table is not None else [column]
         generated = dialect.normalize_expression(
             _sql(column.computed.sqltext, dialect),
-            {c.name: dialect.render_type(c.type) for c in siblings},
+            {c.name: column_type(c, dialect) for c in siblings},
         )
     return Column(
         name=column.name,
-        type=dialect.render_type(column.type),
+        type=column_type(column, dialect),
         nullable=bool(column.nullable) and not column.primary_key,
         default=server_default_sql(column, dialect),
         identity=identity,
@@ -55,12 +55,25 @@ def column_model(column: sa.Column[Any], dialect: Dialect) -> Column:
     )
 
 
+def column_type(column: sa.Column[Any], dialect: Dialect) -> str:
+    """The column's type as the model spells it; one the server cannot take is refused naming
+    the column."""
+    try:
+        return dialect.render_type(column.type)
+    except InvalidOperation as exc:
+        table = (
+            column.table.fullname if isinstance(getattr(column, "table", None), sa.Table) else None
+        )
+        where = f"column {column.name!r}" + (f" of {table!r}" if table else "")
+        raise InvalidOperation(f"{where}: {exc}", table=table, column=column.name) from None
+
+
 def server_default_sql(column: sa.Column[Any], dialect: Dialect) -> str | None:
     """The server default in the spelling reflection reads back (dialect.normalize_default)."""
     default = column.server_default
     if default is None or not isinstance(default, sa.DefaultClause):
         return None
-    return default_sql(default.arg, dialect.render_type(column.type), dialect)
+    return default_sql(default.arg, column_type(column, dialect), dialect)
 
 
 def default_sql(arg: Any, type_: str, dialect: Dialect) -> str | None:
@@ -223,4 +236,7 @@ def load_spec(spec: str, dialect: Dialect) -> Schema:
         except OSError as exc:
             raise SnapshotError(spec, exc.strerror or str(exc)) from None
         return Schema.from_json(text, spec)
-    return schema_from_metadata(resolve_metadata(spec), dialect)
+    try:
+        return schema_from_metadata(resolve_metadata(spec), dialect)
+    except SchemaError as exc:  # a table the server cannot hold (a type it does not have)
+        raise SnapshotError(spec, str(exc)) from None

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import reprlib
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zdmigrate.errors import MigrationLoadError, SchemaError
+from zdmigrate.errors import InvalidOperation, MigrationLoadError, SchemaError, ZdmigrateError
+from zdmigrate.ops.base import Operation
 from zdmigrate.steps import Phase, Step
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from zdmigrate.dialects import Dialect
-    from zdmigrate.ops.base import Operation
     from zdmigrate.schema import Schema
 
 
@@ -33,6 +34,32 @@ class Migration:
     description: str = ""
     path: str | None = field(default=None, compare=False)
     checksum: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse a migration of the wrong shape where it is written, before it is compiled."""
+        where = self.path or f"migration {self.id!r}"
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise MigrationLoadError(where, f"id must be a non-empty string, not {self.id!r}")
+        if isinstance(self.operations, Operation):
+            name = type(self.operations).__name__
+            raise MigrationLoadError(
+                where, f"operations must be a list, [{name}(...)], not one {name}"
+            )
+        if not isinstance(self.operations, list | tuple):
+            raise MigrationLoadError(
+                where,
+                f"operations must be a list of operations, not {reprlib.repr(self.operations)}",
+            )
+        for position, operation in enumerate(self.operations, 1):
+            if isinstance(operation, type) and issubclass(operation, Operation):
+                name = operation.__name__
+                raise MigrationLoadError(
+                    where, f"operation {position} is the class {name}, not {name}(...)"
+                )
+            if not isinstance(operation, Operation):
+                raise MigrationLoadError(
+                    where, f"operation {position} is {reprlib.repr(operation)}, not an operation"
+                )
 
 
 @dataclass
@@ -45,9 +72,17 @@ class CompiledMigration:
     def phase(self, phase: Phase) -> list[Step]:
         return self.steps[phase]
 
-    def rollback(self, reached: Phase) -> list[Step]:
-        """The rollback steps for a migration whose phases up to ``reached`` ran."""
-        ran = {Phase.EXPAND} | ({Phase.BACKFILL} if reached is Phase.BACKFILL else set())
+    def rollback(self, reached: Phase | str) -> list[Step]:
+        """The rollback steps for a migration whose phases up to ``reached`` (expand or
+        backfill) ran. After contract there is nothing to roll back to."""
+        if reached not in (Phase.EXPAND, Phase.BACKFILL):
+            where = self.migration.path or self.migration.id
+            why = "contract is not reversible" if reached == Phase.CONTRACT else "not a phase"
+            raise InvalidOperation(
+                f"{where}: cannot roll back after {reached}: {why}; "
+                "a rollback undoes a migration whose expand or backfill ran"
+            )
+        ran = {Phase.EXPAND} | ({Phase.BACKFILL} if Phase(reached) is Phase.BACKFILL else set())
         return [s for s in self.steps[Phase.ROLLBACK] if s.undoes in ran]
 
 
@@ -60,30 +95,35 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
     current = schema.copy()
     steps: dict[Phase, list[Step]] = {phase: [] for phase in Phase}
     rollbacks: list[list[Step]] = []
-    for operation in migration.operations:
+    where = migration.path or migration.id
+    for position, operation in enumerate(migration.operations, 1):
         name = type(operation).__name__
         try:
             operation.validate(current, dialect)
+            for phase, build in (
+                (Phase.EXPAND, operation.expand),
+                (Phase.BACKFILL, operation.backfill),
+                (Phase.CONTRACT, operation.contract),
+            ):
+                steps[phase] += [Step(phase, name, s) for s in build(current, dialect)]
+            rollbacks.append(
+                [
+                    Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL)
+                    for s in operation.undo_backfill(current, dialect)
+                ]
+                + [
+                    Step(Phase.ROLLBACK, name, s, undoes=Phase.EXPAND)
+                    for s in operation.rollback(current, dialect)
+                ]
+            )
+            operation.apply(current, dialect)
         except SchemaError as exc:
-            where = migration.path or migration.id
             raise _located(exc, where) from None
-        for phase, build in (
-            (Phase.EXPAND, operation.expand),
-            (Phase.BACKFILL, operation.backfill),
-            (Phase.CONTRACT, operation.contract),
-        ):
-            steps[phase] += [Step(phase, name, s) for s in build(current, dialect)]
-        rollbacks.append(
-            [
-                Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL)
-                for s in operation.undo_backfill(current, dialect)
-            ]
-            + [
-                Step(Phase.ROLLBACK, name, s, undoes=Phase.EXPAND)
-                for s in operation.rollback(current, dialect)
-            ]
-        )
-        operation.apply(current, dialect)
+        except ZdmigrateError:
+            raise
+        except Exception as exc:  # the user's operation is malformed: a str where a list goes
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise InvalidOperation(f"{where}: operation {position} ({name}): {reason}") from exc
     steps[Phase.ROLLBACK] = [step for chunk in reversed(rollbacks) for step in chunk]
     return CompiledMigration(migration=migration, before=schema, after=current, steps=steps)
 
@@ -112,6 +152,8 @@ def load_file(path: Path) -> Migration:
         spec.loader.exec_module(module)
     except FileNotFoundError:
         raise MigrationLoadError(str(path), "no such file") from None
+    except MigrationLoadError as exc:  # Migration(...) refused its arguments
+        raise MigrationLoadError(str(path), f"{_error_line(exc, path)}{exc.reason}") from None
     except Exception as exc:  # the user's file: any error is bad input, not our crash
         line = _error_line(exc, path)
         raise MigrationLoadError(str(path), f"{line}{type(exc).__name__}: {exc}") from None

@@ -48,6 +48,12 @@ def uses_column(sql: str, column: str) -> bool:
     return re.search(pattern, bare, re.IGNORECASE) is not None
 
 
+def is_expression(part: str) -> bool:
+    """An index part written as SQL (``lower(email)``) rather than a column name: expressions
+    have parentheses, as PostgreSQL requires of them anyway."""
+    return "(" in part
+
+
 @dataclass
 class Column:
     name: str

@@ -135,3 +135,29 @@ def test_bad_input(operation: ops.Operation, error: type[Exception], message: st
     base = compile_migration(Migration("setup", SETUP), Schema(), d).after
     with pytest.raises(error, match=message):
         compile_migration(Migration("m", [operation]), base, d)
+
+
+def test_a_colon_in_an_expression_is_not_a_bind_parameter(db: tuple[sa.Engine, Dialect]) -> None:
+    """Batches run through sqlalchemy.text: ':ext' in a literal must stay text."""
+    from tests.lifecycle import reset, set_up
+    from zdmigrate.run.executor import run_phase
+
+    engine, dialect = db
+    case = Lifecycle(
+        tables=["bf_orders", "bf_keyless"],
+        setup=SETUP,
+        operations=[],
+        check=lambda c, p: None,
+        after=lambda c: None,
+    )
+    baseline = set_up(engine, dialect, case)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO bf_orders (total_cents) VALUES (1), (2)"))
+    migration = compile_migration(
+        Migration("colon", [Backfill("bf_orders", set={"legacy": "'a:ext'"})]), baseline, dialect
+    )
+    run_phase(engine, migration, Phase.BACKFILL, dialect)
+    with engine.connect() as connection:
+        values = connection.execute(sa.text("SELECT DISTINCT legacy FROM bf_orders")).scalars()
+        assert list(values) == ["a:ext"]
+    reset(engine, dialect, case)

@@ -248,3 +248,25 @@ def test_existing_index_name() -> None:
         compile_migration(Migration("m", [EMAIL]), base, d)
     base.tables["ci_accounts"].indexes[EMAIL.name].valid = False
     compile_migration(Migration("m", [EMAIL]), base, d)
+
+
+def test_an_index_name_another_table_of_the_schema_has_is_refused_on_postgresql() -> None:
+    """PostgreSQL index names are per schema, and a build drops an INVALID leftover by name:
+    the same name on another table must be refused, not dropped."""
+    other = ops.CreateTable(
+        "ci_other", Column("id", Integer, primary_key=True), Column("email", String(50))
+    )
+    taken = ops.CreateIndex("ix_ci_shared", "ci_other", ["email"])
+    mine = ops.CreateTable(
+        "ci_mine", Column("id", Integer, primary_key=True), Column("email", String(50))
+    )
+    with pytest.raises(ObjectExists, match="ci_other"):
+        compile_ops(
+            "postgresql",
+            [other, taken, mine],
+            [ops.CreateIndex("ix_ci_shared", "ci_mine", ["email"])],
+        )
+    # MySQL index names are per table.
+    compile_ops(
+        "mariadb", [other, taken, mine], [ops.CreateIndex("ix_ci_shared", "ci_mine", ["email"])]
+    )

@@ -210,3 +210,80 @@ def test_lifecycle_of_a_column_with_a_default(db: tuple[sa.Engine, Dialect]) -> 
             after=after_default,
         ),
     )
+
+
+# A column in keys of several columns: MySQL would shrink those keys when the old column goes,
+# so contract drops them first and their twins take their names.
+multi_old = sa.Table(
+    "rn_multi",
+    sa.MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("region", String(10)),
+    Column("code", String(20)),
+)
+multi_new = sa.Table(
+    "rn_multi",
+    sa.MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("region", String(10)),
+    Column("sku", String(20)),
+)
+
+
+def check_multi(connection: sa.Connection, phase: str) -> None:
+    connection.execute(multi_old.insert().values(region="eu", code=f"o-{phase}"))
+    connection.execute(multi_new.insert().values(region="eu", sku=f"n-{phase}"))
+    fails(connection, multi_new.insert().values(region="eu", sku=f"o-{phase}"))
+
+
+def after_multi(connection: sa.Connection) -> None:
+    fails(connection, multi_new.insert().values(region="eu", sku="o-again"))
+    connection.execute(multi_new.insert().values(region="us", sku="o-again"))
+    names = {i["name"] for i in sa.inspect(connection).get_indexes("rn_multi")}
+    uniques = {u["name"] for u in sa.inspect(connection).get_unique_constraints("rn_multi")}
+    assert "ix_rn_multi_region_code" in names
+    assert "uq_rn_multi_region_code" in names | uniques
+
+
+def test_lifecycle_of_a_column_in_keys_of_several_columns(db: tuple[sa.Engine, Dialect]) -> None:
+    engine, dialect = db
+    run_lifecycle(
+        engine,
+        dialect,
+        Lifecycle(
+            tables=["rn_multi"],
+            setup=[
+                ops.CreateTable(
+                    "rn_multi",
+                    Column("id", Integer, primary_key=True),
+                    Column("region", String(10)),
+                    Column("code", String(20), nullable=False),
+                    sa.UniqueConstraint("region", "code", name="uq_rn_multi_region_code"),
+                ),
+                ops.CreateIndex("ix_rn_multi_region_code", "rn_multi", ["code", "region"]),
+            ],
+            operations=[ops.RenameColumn("rn_multi", "code", "sku")],
+            check=check_multi,
+            after=after_multi,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "used_by"),
+    [
+        (ops.CreateIndex("ix_rn_lower", "rn_users", ["lower(email)"]), "index 'ix_rn_lower'"),
+        (
+            ops.CreateIndex("ix_rn_part", "rn_users", ["name"], where="email IS NOT NULL"),
+            "index 'ix_rn_part'",
+        ),
+        (
+            ops.AddCheckConstraint("ck_rn_email", "rn_users", "email <> ''"),
+            "check constraint 'ck_rn_email'",
+        ),
+    ],
+)
+def test_a_column_named_in_sql_text_is_refused(setup: ops.Operation, used_by: str) -> None:
+    """Its twin would need the SQL rewritten, and the old column's drop would take it along."""
+    with pytest.raises(InvalidOperation, match=used_by):
+        compile_ops("postgresql", [*SETUP, setup], [RENAME])

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
+import sqlalchemy as sa
+
 from zdmigrate.dialects.script import split_statements
 from zdmigrate.dialects.sqltext import Normalizer, is_number
+from zdmigrate.errors import InvalidOperation
 from zdmigrate.schema import (
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
     Table,
+    is_expression,
     split_name,
 )
 from zdmigrate.steps import BatchedUpdate, Statement
@@ -40,23 +44,20 @@ OBJECT_PREFIX = "zdm_"
 @dataclass(frozen=True)
 class Capabilities:
     transactional_ddl: bool
-    concurrent_index: bool
-    """CREATE/DROP INDEX CONCURRENTLY."""
     not_valid_constraints: bool
     """Constraints added NOT VALID and validated later under a weak lock."""
     not_null_from_check: bool
     """SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) exists."""
     enum_types: bool
     """Named enum types (CREATE TYPE … AS ENUM)."""
-    schemas: bool
-    """Tables can live in a named schema other than the default."""
-    online_alter_clauses: bool
-    """ALTER TABLE takes ALGORITHM=… and LOCK=… so the server refuses what it cannot do online."""
     instant_add_column: bool
     instant_drop_column: bool
     instant_rename_column: bool
-    nullable_change_rebuilds: bool
-    """Changing NULL / NOT NULL rebuilds the table (online, but a full copy)."""
+    drop_column_shrinks_indexes: bool
+    """Dropping a column takes it out of an index of several columns instead of dropping the
+    index (and refuses to, for a unique key)."""
+    index_names_per_schema: bool
+    """Index names are unique in a whole schema, not per table."""
     partial_indexes: bool
     """CREATE INDEX … WHERE."""
     foreign_key_validation_scan: bool
@@ -105,8 +106,10 @@ class Dialect:
         raise NotImplementedError
 
     def statement(self, sql: str, lock: str, **facts: object) -> Statement:
-        """A statement whose ``blocks`` follow from the lock it takes."""
-        facts.setdefault("blocks", self.lock_blocks.get(lock, ()))
+        """A statement whose ``blocks`` follow from the lock it takes. A lock nobody declared is
+        assumed to block everything: the safe reading for a planner."""
+        unknown = ("reads", "writes") if lock == "unknown" else ()
+        facts.setdefault("blocks", self.lock_blocks.get(lock, unknown))
         return Statement(sql=sql, lock=lock, **facts)  # type: ignore[arg-type]
 
     # --- names -----------------------------------------------------------------------------
@@ -134,7 +137,25 @@ class Dialect:
     # --- types -----------------------------------------------------------------------------
 
     def render_type(self, type_: TypeEngine[object]) -> str:
-        return self.normalize_type(str(type_.compile(dialect=self.sqlalchemy_dialect())))
+        """The SQL of a SQLAlchemy type on this server. A type class stands for its instance, as
+        in a SQLAlchemy Column. Anything else, or a type the server has no spelling for (ARRAY
+        on MySQL), is refused with an InvalidOperation naming the type."""
+        if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):
+            type_ = type_()
+        if not isinstance(type_, sa.types.TypeEngine):
+            raise InvalidOperation(
+                f"{type_!r} is not a SQLAlchemy type such as sqlalchemy.Text() or Numeric(12, 2)"
+            )
+        try:
+            text = str(type_.compile(dialect=self.sqlalchemy_dialect()))
+        except sa.exc.UnsupportedCompilationError:
+            raise InvalidOperation(f"type {type_!r} does not exist on {self.name}") from None
+        except sa.exc.CompileError as exc:
+            reason = exc.args[0] if exc.args else type(exc).__name__
+            raise InvalidOperation(
+                f"type {type_!r} cannot be used on {self.name}: {reason}"
+            ) from None
+        return self.normalize_type(text)
 
     def normalize_type(self, text: str) -> str:
         """One spelling per type, so that models from metadata, reflection and snapshots agree."""
@@ -317,9 +338,7 @@ class Dialect:
         return sql
 
     def index_parts(self, index: Index) -> str:
-        return ", ".join(
-            self.quote(c) if re.fullmatch(r"\w+", c) else f"({c})" for c in index.columns
-        )
+        return ", ".join(f"({c})" if is_expression(c) else self.quote(c) for c in index.columns)
 
     def row_expression(self, table: Table, expression: str, row: str) -> str:
         """``expression`` (over bare column names) evaluated against trigger row ``row`` (NEW)."""
@@ -414,11 +433,6 @@ class Dialect:
 
     def set_default(self, table: Table, column: str, default: str | None) -> Statement:
         raise NotImplementedError
-
-    def alter_column_type(self, table: Table, column: str, type_: str, using: str) -> Statement:
-        raise NotImplementedError
-
-    # --- indexes and constraints -----------------------------------------------------------
 
     def create_index_sql(self, table: str, index: Index, *, concurrently: bool) -> str:
         raise NotImplementedError
@@ -603,15 +617,22 @@ class Dialect:
         )
 
     def batch_update_sql(self, update: BatchedUpdate, *, first: bool, last: bool) -> str:
-        """One batch: rows after :after… (unless first) up to :upto… (unless last)."""
-        sets = ", ".join(f"{self.quote(c)} = {e}" for c, e in update.assignments)
+        """One batch: rows after :after… (unless first) up to :upto… (unless last).
+
+        The text is for ``sqlalchemy.text``: a colon in the user's expressions is escaped, so
+        that ``':x'`` in a literal is not taken for a bind parameter."""
+
+        def escaped(expression: str) -> str:
+            return expression.replace(":", "\\:")
+
+        sets = ", ".join(f"{self.quote(c)} = {escaped(e)}" for c, e in update.assignments)
         where = []
         if not first:
             where.append(self.key_compare(update.key, ">", "after"))
         if not last:
             where.append(self.key_compare(update.key, "<=", "upto"))
         if update.where:
-            where.append(f"({update.where})")
+            where.append(f"({escaped(update.where)})")
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         return f"UPDATE {self.table(update.table)} SET {sets}{where_sql}"
 

@@ -3,7 +3,9 @@
 Every online ALTER names its algorithm (``ALGORITHM=INSTANT`` or ``ALGORITHM=INPLACE,
 LOCK=NONE``) so that the server refuses, rather than silently copies the table under a lock,
 a change it cannot make online. Every ALTER still takes an exclusive metadata lock for a moment
-at its start and end; the runner bounds that wait with ``lock_wait_timeout``.
+at its start and end, and waits for it behind any open transaction on the table. The simple
+executor does not yet bound that wait; the staged runner will, with ``lock_wait_timeout``.
+Until then the caller sets it on the engine (docs/concepts.md).
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class MySQLDialect(Dialect):
     default_version: ClassVar[tuple[int, ...]] = (8, 0, 36)
     elsif = "ELSEIF"
     lock_blocks: ClassVar[dict[str, tuple[str, ...]]] = {
+        # Brief, but an exclusive metadata lock waiting behind a long transaction holds up
+        # every statement queued after it, as PostgreSQL's ACCESS EXCLUSIVE does.
+        METADATA: ("reads", "writes"),
         SHARED: ("writes",),
         EXCLUSIVE: ("reads", "writes"),
         TABLE_WRITE: ("reads", "writes"),
@@ -61,16 +66,14 @@ class MySQLDialect(Dialect):
         v = self.version
         return Capabilities(
             transactional_ddl=False,
-            concurrent_index=False,
             not_valid_constraints=False,
             not_null_from_check=False,
             enum_types=False,
-            schemas=True,
-            online_alter_clauses=True,
             instant_add_column=v >= (8, 0, 12),
             instant_drop_column=v >= (8, 0, 29),
             instant_rename_column=v >= (8, 0, 28),
-            nullable_change_rebuilds=True,
+            drop_column_shrinks_indexes=True,
+            index_names_per_schema=False,
             partial_indexes=False,
             foreign_key_validation_scan=True,
             max_identifier_length=64,
@@ -326,26 +329,6 @@ class MySQLDialect(Dialect):
         return self._alter(
             table.qualified_name, f"ALTER COLUMN {self.quote(column)} {action}", INSTANT
         )
-
-    def alter_column_type(self, table: Table, column: str, type_: str, using: str) -> Statement:
-        col = table.column(column)
-        changed = Column(
-            name=col.name,
-            type=type_,
-            nullable=col.nullable,
-            default=col.default,
-            identity=col.identity,
-            generated=col.generated,
-        )
-        return self._alter(
-            table.qualified_name,
-            f"MODIFY COLUMN {self.column_definition(changed)}",
-            COPY,
-            scan=True,
-            note="copies the table and blocks writes; use a shadow-table copy instead",
-        )
-
-    # --- indexes and constraints -----------------------------------------------------------
 
     def create_index_sql(self, table: str, index: Index, *, concurrently: bool) -> str:
         unique = "UNIQUE " if index.unique else ""

@@ -50,16 +50,14 @@ class PostgreSQLDialect(Dialect):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             transactional_ddl=True,
-            concurrent_index=True,
             not_valid_constraints=True,
             not_null_from_check=self.version >= (12,),
             enum_types=True,
-            schemas=True,
-            online_alter_clauses=False,
             instant_add_column=self.version >= (11,),
             instant_drop_column=True,
             instant_rename_column=True,
-            nullable_change_rebuilds=False,
+            drop_column_shrinks_indexes=False,
+            index_names_per_schema=True,
             partial_indexes=True,
             foreign_key_validation_scan=False,
             max_identifier_length=63,
@@ -185,15 +183,25 @@ class PostgreSQLDialect(Dialect):
     # --- columns ---------------------------------------------------------------------------
 
     def add_column(self, table: str, column: Column) -> Statement:
-        # Since PostgreSQL 11 a non-volatile default is stored in the catalog: no rewrite.
+        # Since PostgreSQL 11 a non-volatile default is stored in the catalog: no rewrite. A
+        # volatile default, an identity or a stored generated column is computed for every row.
         volatile = column.default is not None and bool(VOLATILE.search(column.default))
-        rewrite = volatile or (column.default is not None and not self.caps.instant_add_column)
+        computed = column.identity or column.generated is not None
+        rewrite = (
+            volatile
+            or computed
+            or (column.default is not None and not self.caps.instant_add_column)
+        )
+        note = None
+        if rewrite:
+            what = "an identity or generated column" if computed else "a volatile default"
+            note = f"{what} rewrites the whole table under ACCESS EXCLUSIVE"
         return self._alter(
             table,
             f"ADD COLUMN {self.column_definition(column)}",
             rewrite=rewrite,
             online=not rewrite,
-            note="a volatile default rewrites the whole table" if rewrite else None,
+            note=note,
         )
 
     def drop_column(self, table: str, column: str, *, indexed: bool = False) -> Statement:
@@ -225,18 +233,6 @@ class PostgreSQLDialect(Dialect):
     def set_default(self, table: Table, column: str, default: str | None) -> Statement:
         action = f"SET DEFAULT {default}" if default is not None else "DROP DEFAULT"
         return self._alter(table.qualified_name, f"ALTER COLUMN {self.quote(column)} {action}")
-
-    def alter_column_type(self, table: Table, column: str, type_: str, using: str) -> Statement:
-        return self._alter(
-            table.qualified_name,
-            f"ALTER COLUMN {self.quote(column)} TYPE {type_} USING {using}",
-            rewrite=True,
-            scan=True,
-            online=False,
-            note="rewrites the table under ACCESS EXCLUSIVE",
-        )
-
-    # --- indexes and constraints -----------------------------------------------------------
 
     def create_index_sql(self, table: str, index: Index, *, concurrently: bool) -> str:
         unique = "UNIQUE " if index.unique else ""

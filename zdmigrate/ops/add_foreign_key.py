@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
-from zdmigrate.ops.base import Operation, columns_exist, free_index_name, register
+from zdmigrate.ops.base import Operation, column_list, columns_exist, free_index_name, register
 from zdmigrate.schema import ForeignKey
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ class AddForeignKey(Operation):
         )
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
+        owner = f"foreign key {self.name!r} on {self.table!r}"
+        column_list(self.columns, owner, self.table)
+        column_list(self.ref_columns, owner, self.table, "ref_columns")
         columns_exist(schema, self.table, self.columns)
         free_index_name(schema, self.table, self.name, "constraint")
         ref = schema.table(self.ref_table)

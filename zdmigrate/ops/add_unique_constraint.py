@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
-from zdmigrate.ops.base import Operation, columns_exist, free_index_name, register
+from zdmigrate.ops.base import Operation, column_list, columns_exist, free_index_name, register
 from zdmigrate.schema import UniqueConstraint
 
 if TYPE_CHECKING:
@@ -35,13 +35,14 @@ class AddUniqueConstraint(Operation):
     columns: list[str] = field(hash=False)
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
+        column_list(self.columns, f"unique constraint {self.name!r} on {self.table!r}", self.table)
         if not self.columns:
             raise InvalidOperation(
                 f"unique constraint {self.name!r} on {self.table!r} names no columns",
                 table=self.table,
             )
         columns_exist(schema, self.table, self.columns)
-        free_index_name(schema, self.table, self.name, "constraint")
+        free_index_name(schema, self.table, self.name, "constraint", index_in=dialect)
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         table = schema.table(self.table)

@@ -27,10 +27,11 @@ from zdmigrate.errors import (
     ObjectExists,
     TableExists,
 )
+from zdmigrate.schema import is_expression, uses_column
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
-    from zdmigrate.schema import Schema
+    from zdmigrate.schema import Schema, Table
     from zdmigrate.steps import Statement
 
 OPERATIONS: dict[str, type[Operation]] = {}
@@ -97,13 +98,39 @@ def columns_exist(schema: Schema, table: str, columns: list[str] | tuple[str, ..
             raise ColumnNotFound(table, column)
 
 
-def free_index_name(schema: Schema, table: str, name: str, kind: str) -> None:
+def column_list(value: object, owner: str, table: str, argument: str = "columns") -> None:
+    """Refuse a plain string where a list of column names goes: ``"email"`` would be read as
+    the columns e, m, a, i, l. ``owner`` names the object ("index 'ix' on 'users'")."""
+    if isinstance(value, str):
+        raise InvalidOperation(
+            f"{owner}: {argument} must be a list of column names such as [{value!r}], "
+            f"not the string {value!r}",
+            table=table,
+        )
+
+
+def free_index_name(
+    schema: Schema, table: str, name: str, kind: str, *, index_in: Dialect | None = None
+) -> None:
     """No index or constraint of ``table`` is called ``name`` — except an INVALID index that an
-    interrupted concurrent build left behind, which the next build drops and makes again."""
+    interrupted concurrent build left behind, which the next build drops and makes again.
+
+    ``index_in``: the object is an index on that dialect's server. Where index names are shared
+    by a whole schema (PostgreSQL), no other table of the schema may have an index, primary key
+    or unique constraint of that name either: the build drops an INVALID leftover by name.
+    """
     t = schema.table(table)
     index = t.indexes.get(name)
     if (index is not None and index.valid) or name in t.constraint_names():
         raise ObjectExists(kind, name, table)
+    if index_in is None or not index_in.caps.index_names_per_schema:
+        return
+    for other in schema.tables.values():
+        if other.schema != t.schema or other is t:
+            continue
+        pk = other.primary_key.name if other.primary_key else None
+        if name in other.indexes or name in other.uniques or name == pk:
+            raise ObjectExists(kind, name, other.qualified_name)
 
 
 def key_of(schema: Schema, table: str) -> tuple[str, ...]:
@@ -115,6 +142,22 @@ def key_of(schema: Schema, table: str) -> tuple[str, ...]:
             table=table,
         )
     return tuple(key)
+
+
+def _written_over(table: Table, column: str) -> str | None:
+    """An object whose SQL text uses ``column``: an expression or partial index, a CHECK, a
+    generated column. Named for the message, or None."""
+    for index in table.indexes.values():
+        parts = [p for p in index.columns if is_expression(p)] + [index.where or ""]
+        if any(uses_column(p, column) for p in parts):
+            return f"index {index.name!r}"
+    for check in table.checks.values():
+        if uses_column(check.expression, column):
+            return f"check constraint {check.name!r}"
+    for other in table.columns.values():
+        if other.generated and uses_column(other.generated, column):
+            return f"generated column {other.name!r}"
+    return None
 
 
 def copyable_column(schema: Schema, table: str, column: str, action: str) -> None:
@@ -132,6 +175,10 @@ def copyable_column(schema: Schema, table: str, column: str, action: str) -> Non
         refused = "is part of a foreign key (drop it, change the column, then add it back)"
     elif any(column in fk.ref_columns for _, fk in schema.foreign_keys_to(table)):
         refused = "is referenced by a foreign key"
+    elif dependent := _written_over(t, column):
+        # These name the column in SQL text: twins on the new column would need that text
+        # rewritten, and dropping the old column would silently take them with it.
+        refused = f"is used by {dependent} (drop it first, then add it back afterwards)"
     if refused:
         raise InvalidOperation(
             f"cannot {action} column {column!r} of {table!r} online: it {refused}",

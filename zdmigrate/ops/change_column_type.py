@@ -147,7 +147,7 @@ class ChangeColumnType(Operation):
         statements = not_null.backfill(swapped, dialect) if not_null else []
         pairs, uniques = self.twins(schema, dialect)
         statements += self.copy(dialect).retire(
-            swapped.table(self.table), self.retired(dialect), dialect, indexed=bool(pairs + uniques)
+            swapped.table(self.table), self.retired(dialect), dialect
         )
         for index, twin in pairs:
             statements.append(dialect.rename_index(self.table, twin.name, index.name))

@@ -7,13 +7,12 @@ interrupted build left under the same name is dropped first. MySQL/MariaDB build
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
-from zdmigrate.ops.base import Operation, columns_exist, free_index_name, register
-from zdmigrate.schema import Index, UniqueConstraint
+from zdmigrate.ops.base import Operation, column_list, columns_exist, free_index_name, register
+from zdmigrate.schema import Index, UniqueConstraint, is_expression
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -37,8 +36,9 @@ class CreateIndex(Operation):
         )
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
-        columns_exist(schema, self.table, [c for c in self.columns if re.fullmatch(r"\w+", c)])
-        free_index_name(schema, self.table, self.name, "index")
+        column_list(self.columns, f"index {self.name!r} on {self.table!r}", self.table)
+        columns_exist(schema, self.table, [c for c in self.columns if not is_expression(c)])
+        free_index_name(schema, self.table, self.name, "index", index_in=dialect)
         if self.where and not dialect.caps.partial_indexes:
             raise InvalidOperation(
                 f"index {self.name!r} on {self.table!r}: this server has no partial indexes",
@@ -47,7 +47,7 @@ class CreateIndex(Operation):
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         table = schema.table(self.table)
-        plain = all(re.fullmatch(r"\w+", c) for c in self.columns)
+        plain = not any(is_expression(c) for c in self.columns)
         if self.unique and plain and dialect.caps.unique_indexes_are_constraints:
             table.indexes.pop(self.name, None)
             table.uniques[self.name] = UniqueConstraint(name=self.name, columns=list(self.columns))

@@ -124,22 +124,39 @@ class SyncedCopy:
     def drop_trigger(self, dialect: Dialect) -> list[Statement]:
         return dialect.drop_sync_trigger(self.table, self.trigger(dialect))
 
-    def retire(
-        self, table: Table, column: str, dialect: Dialect, *, indexed: bool
-    ) -> list[Statement]:
+    def retire(self, table: Table, column: str, dialect: Dialect) -> list[Statement]:
         """The trigger dropped, then ``column`` of ``table``, an old column it fills, with no
         insert landing between: the new app leaves the column out, which a NOT NULL column
         without a default refuses once no trigger fills it. Where DDL is transactional the
         contract's one transaction sees to that. Elsewhere a drop that changes only the catalog
         is fenced with the trigger's by LOCK TABLES; one that rebuilds the table is preceded by
-        making the column nullable (an online in-place rebuild), not held under the lock."""
+        making the column nullable (an online in-place rebuild), not held under the lock.
+
+        Where the server would shrink an index or unique key of several columns rather than
+        drop it with the column (MySQL), it is dropped first: its twin on the new column takes
+        its name afterwards, which the shrunken key would still hold."""
+        keys = [(i.name, i.columns, "index") for i in table.indexes.values()]
+        keys += [(u.name, u.columns, "unique") for u in table.uniques.values()]
+        shrinking = [
+            (name, kind)
+            for name, columns, kind in keys
+            if column in columns and len(columns) > 1 and dialect.caps.drop_column_shrinks_indexes
+        ]
+        before = [
+            dialect.drop_index(self.table, name)
+            if kind == "index"
+            else dialect.drop_constraint(self.table, name, kind)
+            for name, kind in shrinking
+        ]
+        dropped = {name for name, _ in shrinking}
+        indexed = any(column in cols for name, cols, _ in keys if name not in dropped)
         drop = dialect.drop_column(self.table, column, indexed=indexed)
         statements = [*self.drop_trigger(dialect), drop]
         if dialect.caps.transactional_ddl or table.column(column).nullable:
-            return statements
+            return before + statements
         if not drop.rewrite:
-            return dialect.atomically(self.table, statements)
-        return [dialect.set_nullable(table, column, True), *statements]
+            return before + dialect.atomically(self.table, statements)
+        return [*before, dialect.set_nullable(table, column, True), *statements]
 
     def rollback(self, dialect: Dialect) -> list[Statement]:
         return self.drop_trigger(dialect) + [

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zdmigrate.dialects import SyncDirection
-from zdmigrate.errors import InvalidOperation
-from zdmigrate.ops.base import Operation, absent_column, existing_column, register
+from zdmigrate.ops.base import Operation, absent_column, copyable_column, register
 from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy, detached, indexes_on
 from zdmigrate.schema import Index
 
@@ -34,28 +33,8 @@ class RenameColumn(Operation):
     new: str
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
-        existing_column(schema, self.table, self.old)
         absent_column(schema, self.table, self.new)
-        table = schema.table(self.table)
-        column = table.column(self.old)
-        refused = None
-        if column.identity or column.generated:
-            refused = "is an identity or generated column"
-        elif table.primary_key and self.old in table.primary_key.columns:
-            refused = "is part of the primary key"
-        elif any(self.old in fk.columns for fk in table.foreign_keys.values()):
-            refused = "is part of a foreign key (drop it, rename, then add it back)"
-        elif any(
-            fk.ref_table == self.table and self.old in fk.ref_columns
-            for _, fk in schema.foreign_keys_to(self.table)
-        ):
-            refused = "is referenced by a foreign key"
-        if refused:
-            raise InvalidOperation(
-                f"cannot rename column {self.old!r} of {self.table!r} online: it {refused}",
-                table=self.table,
-                column=self.old,
-            )
+        copyable_column(schema, self.table, self.old, "rename")
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).rename_column(self.old, self.new)
@@ -140,19 +119,20 @@ class RenameColumn(Operation):
         return statements
 
     def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        copy = self.copy(schema, dialect)
         column = schema.table(self.table).column(self.old)
-        twins = self.twins(schema, dialect) + self.uniques(schema, dialect)
-        statements = copy.retire(schema.table(self.table), self.old, dialect, indexed=bool(twins))
+        renamed = self._renamed(schema, dialect)
+        # The default goes on the new column while the trigger still fills both: after the
+        # trigger is gone, an insert that leaves the column out must already get it.
+        statements = (
+            [dialect.set_default(renamed.table(self.table), self.new, column.default)]
+            if column.default is not None
+            else []
+        )
+        statements += self.copy(schema, dialect).retire(schema.table(self.table), self.old, dialect)
         for index, twin in self.twins(schema, dialect):
             statements.append(dialect.rename_index(self.table, twin.name, index.name))
         for name, twin in self.uniques(schema, dialect):
             statements += dialect.unique_from_index(self.table, name, twin.name)
-        renamed = self._renamed(schema, dialect)
-        if column.default is not None:
-            statements.append(
-                dialect.set_default(renamed.table(self.table), self.new, column.default)
-            )
         if not_null := self.not_null(schema):
             statements += not_null.contract(renamed, dialect)
         return statements

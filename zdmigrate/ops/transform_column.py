@@ -139,16 +139,22 @@ class TransformColumn(Operation):
         statements: list[Statement] = []
         for not_null in self.not_null(dialect):
             statements += not_null.backfill(after, dialect)
-        if not dialect.caps.transactional_ddl:
-            # Once the trigger is gone nothing fills the old columns, and the drops below are
-            # statements of their own here: a NOT NULL one would refuse the new app's inserts
-            # in between. Where DDL is transactional, contract is one transaction instead.
-            table = schema.table(self.table)
-            statements += [
-                dialect.set_nullable(table, name, True)
-                for name in self.drop
-                if not table.column(name).nullable
-            ]
+        # Defaults first, while the trigger still fills every column: once it is gone, an
+        # insert that leaves a new column out must already get its default.
+        for column in self.models(dialect):
+            if column.default is not None:
+                statements.append(
+                    dialect.set_default(after.table(self.table), column.name, column.default)
+                )
+        # Once the trigger is gone nothing fills the old columns, and the drops below may not
+        # share its transaction (an index drop runs CONCURRENTLY on its own; MySQL commits each
+        # statement): a NOT NULL one would refuse the new app's inserts in between.
+        table = schema.table(self.table)
+        statements += [
+            dialect.set_nullable(table, name, True)
+            for name in self.drop
+            if not table.column(name).nullable
+        ]
         statements += self.copy(dialect).drop_trigger(dialect)
         # Each drop sees the table the drops before it left (a shared index goes once).
         remaining = schema.copy()
@@ -156,11 +162,6 @@ class TransformColumn(Operation):
             drop = DropColumn(self.table, name)
             statements += drop.contract(remaining, dialect)
             drop.apply(remaining, dialect)
-        for column in self.models(dialect):
-            if column.default is not None:
-                statements.append(
-                    dialect.set_default(after.table(self.table), column.name, column.default)
-                )
         for not_null in self.not_null(dialect):
             statements += not_null.contract(after, dialect)
         return statements

@@ -1,7 +1,8 @@
 """The simple executor: runs a compiled migration's phases on a database, in order, unthrottled.
 
-It keeps no state between calls. The staged runner (state table, retries under lock timeouts,
-throttling, resume) is built on it; tests and small databases can use it directly.
+It keeps no state between calls and sets no lock timeouts. The staged runner of a later release
+(state table, retries under lock timeouts, throttling, resume) will build on it; tests and small
+databases can use it directly.
 
 Statements run as the step says: transactional ones together in one transaction per run of
 consecutive transactional steps (on servers whose DDL is transactional), the others on their
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from zdmigrate.errors import ExecutionError
+from zdmigrate.engine import driver_reason, mask_url
+from zdmigrate.errors import ConnectionFailed, ExecutionError
 from zdmigrate.steps import Phase, Step
 
 if TYPE_CHECKING:
@@ -97,7 +99,8 @@ def run_steps(
     migration: str,
     batch_size: int = 1000,
 ) -> None:
-    """Run ``steps`` in order. A failure raises ExecutionError naming the statement.
+    """Run ``steps`` in order. A failure raises ExecutionError naming the statement that failed;
+    a server that does not answer raises ConnectionFailed.
 
     The steps share one connection, so that a session setting one step makes reaches the steps
     after it: MySQL adds a foreign key in place only between ``SET SESSION foreign_key_checks``
@@ -110,12 +113,13 @@ def run_steps(
     try:
         connection = engine.connect()
     except sa.exc.DBAPIError as exc:
-        raise _failed(migration, steps[0], exc) from exc
+        url = mask_url(engine.url.render_as_string(hide_password=False))
+        raise ConnectionFailed(url, driver_reason(exc)) from None
     with connection:
         for group in _groups(steps, dialect):
             try:
                 _run_group(engine, connection, dialect, group, migration, batch_size)
-            except sa.exc.DBAPIError as exc:
+            except sa.exc.DBAPIError as exc:  # a batch, or the COMMIT after the last statement
                 connection.invalidate()
                 raise _failed(migration, group[-1], exc) from exc
             except ExecutionError:
@@ -147,16 +151,19 @@ def _run_group(
 
 
 def _failed(migration: str, step: Step, exc: sa.exc.DBAPIError) -> ExecutionError:
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return ExecutionError(migration, str(step.phase), step.sql, reason)
+    return ExecutionError(migration, str(step.phase), step.sql, driver_reason(exc))
 
 
 def _execute(connection: sa.Connection, step: Step, migration: str) -> None:
     log.debug("%s", step.sql)
     # Without parameters the drivers read the text as written: a % (LIKE 'a%', a default of
     # '5%', a user's RunSQL) is not taken for a placeholder.
-    result = connection.exec_driver_sql(step.sql, execution_options={"no_parameters": True})
-    if step.statement.expect_no_rows and result.first() is not None:
+    try:
+        result = connection.exec_driver_sql(step.sql, execution_options={"no_parameters": True})
+        violated = step.statement.expect_no_rows and result.first() is not None
+    except sa.exc.DBAPIError as exc:
+        raise _failed(migration, step, exc) from exc
+    if violated:
         reason = f"check failed: {step.statement.note or 'rows violate it'}"
         raise ExecutionError(migration, str(step.phase), step.sql, reason)
 
@@ -204,11 +211,10 @@ def run_phase(
 
 
 def run_rollback(
-    engine: sa.Engine, compiled: CompiledMigration, dialect: Dialect, *, reached: Phase
+    engine: sa.Engine, compiled: CompiledMigration, dialect: Dialect, *, reached: Phase | str
 ) -> None:
-    """Undo a migration whose phases up to ``reached`` (expand or backfill) ran."""
-    if reached not in (Phase.EXPAND, Phase.BACKFILL):
-        raise ValueError(f"cannot roll back after {reached}: contract is not reversible")
+    """Undo a migration whose phases up to ``reached`` (expand or backfill) ran. After contract
+    it raises InvalidOperation, before touching the database: contract is not reversible."""
     run_steps(engine, dialect, compiled.rollback(reached), migration=compiled.migration.id)
 
 
