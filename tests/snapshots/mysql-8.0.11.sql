@@ -24,7 +24,7 @@ CREATE TABLE `products` (
     CONSTRAINT `uq_products_sku` UNIQUE (`sku`),
     CONSTRAINT `uq_products_name` UNIQUE (`name`)
 );
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   a new table: nothing else uses it yet
 CREATE TABLE `orders` (
     `id` INTEGER NOT NULL AUTO_INCREMENT,
@@ -36,9 +36,9 @@ CREATE TABLE `orders` (
     CONSTRAINT `PRIMARY` PRIMARY KEY (`id`),
     CONSTRAINT `fk_orders_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`)
 );
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 CREATE INDEX `ix_orders_user_id` ON `orders` (`user_id`);
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   a new table: nothing else uses it yet
 CREATE TABLE `order_items` (
     `id` INTEGER NOT NULL AUTO_INCREMENT,
@@ -53,9 +53,9 @@ CREATE TABLE `order_items` (
 -- migration 0002_decimal_prices (migrations_examples/0002_decimal_prices.py)
 
 -- phase: expand
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `products` ADD COLUMN `zdm_price_new` DECIMAL(12,2), ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_products_type_price_i` BEFORE INSERT ON `products` FOR EACH ROW
 BEGIN
@@ -64,7 +64,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_products_type_price_u` BEFORE UPDATE ON `products` FOR EACH ROW
 BEGIN
@@ -73,9 +73,9 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `order_items` ADD COLUMN `zdm_unit_price_new` DECIMAL(12,2), ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_order_items_type_unit_price_i` BEFORE INSERT ON `order_items` FOR EACH ROW
 BEGIN
@@ -84,7 +84,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_order_items_type_unit_price_u` BEFORE UPDATE ON `order_items` FOR EACH ROW
 BEGIN
@@ -97,7 +97,7 @@ END;
 -- migration 0003_product_names_not_unique (migrations_examples/0003_product_names_not_unique.py)
 
 -- phase: expand
--- CreateIndex: lock EXCLUSIVE METADATA (brief); scans
+-- CreateIndex: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); scans
 --   built in place: reads and writes go on
 ALTER TABLE `products` ADD INDEX `ix_products_name` (`name`), ALGORITHM=INPLACE, LOCK=NONE;
 
@@ -106,12 +106,12 @@ ALTER TABLE `products` ADD INDEX `ix_products_name` (`name`), ALGORITHM=INPLACE,
 -- phase: expand
 -- AddForeignKey: lock none
 SET SESSION foreign_key_checks = 0;
--- AddForeignKey: lock EXCLUSIVE METADATA (brief)
+-- AddForeignKey: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   in place only with foreign_key_checks off; rows are checked by a later scan
 ALTER TABLE `order_items` ADD CONSTRAINT `fk_order_items_product` FOREIGN KEY (`product_id`) REFERENCES `products` (`id`), ALGORITHM=INPLACE, LOCK=NONE;
 -- AddForeignKey: lock none
 SET SESSION foreign_key_checks = 1;
--- AddUniqueConstraint: lock EXCLUSIVE METADATA (brief); scans
+-- AddUniqueConstraint: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); scans
 --   built in place: reads and writes go on
 ALTER TABLE `order_items` ADD UNIQUE INDEX `uq_order_items_order_product` (`order_id`, `product_id`), ALGORITHM=INPLACE, LOCK=NONE;
 -- AddCheckConstraint: lock SHARED (blocks writes); rewrites the table; NOT ONLINE
@@ -121,11 +121,11 @@ ALTER TABLE `order_items` ADD CONSTRAINT `ck_order_items_quantity_positive` CHEC
 -- migration 0005_split_full_name (migrations_examples/0005_split_full_name.py)
 
 -- phase: expand
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `users` ADD COLUMN `first_name` VARCHAR(100), ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `users` ADD COLUMN `last_name` VARCHAR(100), ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_users_transform_first_name_last_name_i` BEFORE INSERT ON `users` FOR EACH ROW
 BEGIN
@@ -135,7 +135,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_users_transform_first_name_last_name_u` BEFORE UPDATE ON `users` FOR EACH ROW
 BEGIN
@@ -149,13 +149,13 @@ END;
 -- migration 0006_users_phone (migrations_examples/0006_users_phone.py)
 
 -- phase: expand
--- AddColumn: lock EXCLUSIVE METADATA (brief)
+-- AddColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `users` ADD COLUMN `phone` VARCHAR(30), ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0007_product_reviews (migrations_examples/0007_product_reviews.py)
 
 -- phase: expand
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   a new table: nothing else uses it yet
 CREATE TABLE `product_reviews` (
     `id` INTEGER NOT NULL AUTO_INCREMENT,
@@ -169,35 +169,35 @@ CREATE TABLE `product_reviews` (
     CONSTRAINT `fk_product_reviews_product` FOREIGN KEY (`product_id`) REFERENCES `products` (`id`) ON DELETE CASCADE,
     CONSTRAINT `fk_product_reviews_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`)
 );
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 CREATE INDEX `ix_product_reviews_product_id` ON `product_reviews` (`product_id`);
 
 -- migration 0008_orders_currency (migrations_examples/0008_orders_currency.py)
 
 -- phase: expand
--- AddColumn: lock EXCLUSIVE METADATA (brief)
+-- AddColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `orders` ADD COLUMN `currency` VARCHAR(3), ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0009_digital_orders (migrations_examples/0009_digital_orders.py)
 
 -- phase: expand
--- DropNotNull: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- DropNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `orders` MODIFY COLUMN `shipping_address` VARCHAR(500), ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0010_orders_by_customer (migrations_examples/0010_orders_by_customer.py)
 
 -- phase: expand
--- CreateIndex: lock EXCLUSIVE METADATA (brief); scans
+-- CreateIndex: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); scans
 --   built in place: reads and writes go on
 ALTER TABLE `orders` ADD INDEX `ix_orders_user_id_created_at` (`user_id`, `created_at`), ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0011_users_email_address (migrations_examples/0011_users_email_address.py)
 
 -- phase: expand
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `users` ADD COLUMN `email_address` VARCHAR(255), ALGORITHM=INPLACE, LOCK=NONE;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_users_rename_email_i` BEFORE INSERT ON `users` FOR EACH ROW
 BEGIN
@@ -207,7 +207,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_users_rename_email_u` BEFORE UPDATE ON `users` FOR EACH ROW
 BEGIN
@@ -227,24 +227,24 @@ CREATE TABLE `order_lines` LIKE `order_items`;
 -- RenameTable: lock none
 --   the old name stays usable through a simple, updatable view
 CREATE VIEW `zdm_order_items_view` AS SELECT * FROM `order_lines`;
--- RenameTable: lock EXCLUSIVE METADATA (brief)
+-- RenameTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   one atomic rename: the old name is never missing
 RENAME TABLE `order_lines` TO `zdm_order_items_stand_in`, `order_items` TO `order_lines`, `zdm_order_items_view` TO `order_items`;
--- RenameTable: lock EXCLUSIVE METADATA (brief)
+-- RenameTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TABLE `zdm_order_items_stand_in`;
 
 -- migration 0013_orders_currency_required (migrations_examples/0013_orders_currency_required.py)
 
 -- phase: expand
--- SetDefault: lock EXCLUSIVE METADATA (brief)
+-- SetDefault: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `orders` ALTER COLUMN `currency` SET DEFAULT 'EUR', ALGORITHM=INSTANT;
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   fills the NULLs an app that does not know the column's rule writes
 CREATE TRIGGER `zdm_orders_currency_fill_i` BEFORE INSERT ON `orders` FOR EACH ROW
 BEGIN
   IF NEW.`currency` IS NULL THEN SET NEW.`currency` = (SELECT 'EUR' FROM (SELECT NEW.`id` AS `id`, NEW.`user_id` AS `user_id`, NEW.`status` AS `status`, NEW.`shipping_address` AS `shipping_address`, NEW.`coupon_code` AS `coupon_code`, NEW.`created_at` AS `created_at`, NEW.`currency` AS `currency`) AS `zdm_row`); END IF;
 END;
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   fills the NULLs an app that does not know the column's rule writes
 CREATE TRIGGER `zdm_orders_currency_fill_u` BEFORE UPDATE ON `orders` FOR EACH ROW
 BEGIN
@@ -278,15 +278,15 @@ UPDATE `products` SET `zdm_price_new` = CAST(price AS DECIMAL(12, 2)) WHERE NOT 
 -- ChangeColumnType: lock WRITE (LOCK TABLES) (blocks reads, writes)
 --   holds off reads and writes until UNLOCK TABLES, a few catalog changes later
 LOCK TABLES `products` WRITE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_products_type_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_products_type_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `products` RENAME COLUMN `price` TO `zdm_price_old`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `products` RENAME COLUMN `zdm_price_new` TO `price`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_products_type_price_i` BEFORE INSERT ON `products` FOR EACH ROW
 BEGIN
@@ -295,7 +295,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_products_type_price_u` BEFORE UPDATE ON `products` FOR EACH ROW
 BEGIN
@@ -312,15 +312,15 @@ UPDATE `order_items` SET `zdm_unit_price_new` = CAST(unit_price AS DECIMAL(12, 2
 -- ChangeColumnType: lock WRITE (LOCK TABLES) (blocks reads, writes)
 --   holds off reads and writes until UNLOCK TABLES, a few catalog changes later
 LOCK TABLES `order_items` WRITE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `order_items` RENAME COLUMN `unit_price` TO `zdm_unit_price_old`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `order_items` RENAME COLUMN `zdm_unit_price_new` TO `unit_price`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_order_items_type_unit_price_i` BEFORE INSERT ON `order_items` FOR EACH ROW
 BEGIN
@@ -329,7 +329,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 CREATE TRIGGER `zdm_order_items_type_unit_price_u` BEFORE UPDATE ON `order_items` FOR EACH ROW
 BEGIN
@@ -388,7 +388,7 @@ UPDATE `orders` SET `currency` = 'EUR' WHERE currency IS NULL;
 -- RenameColumn: lock ROW; scans; batched
 --   runs in batches of rows ordered by (id)
 UPDATE `users` SET `email_address` = `email` WHERE NOT (`email_address` <=> `email`);
--- RenameColumn: lock EXCLUSIVE METADATA (brief); scans
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); scans
 --   built in place: reads and writes go on
 ALTER TABLE `users` ADD UNIQUE INDEX `zdm_uq_users_email` (`email_address`), ALGORITHM=INPLACE, LOCK=NONE;
 
@@ -425,37 +425,37 @@ SELECT 1 FROM `orders` WHERE NOT (`currency` IS NOT NULL) LIMIT 1;
 -- migration 0002_decimal_prices (migrations_examples/0002_decimal_prices.py)
 
 -- phase: contract
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `products` MODIFY COLUMN `zdm_price_old` INTEGER, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_products_type_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_products_type_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `products` DROP COLUMN `zdm_price_old`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `products` MODIFY COLUMN `price` DECIMAL(12,2) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `order_items` MODIFY COLUMN `zdm_unit_price_old` INTEGER, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `order_items` DROP COLUMN `zdm_unit_price_old`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `order_items` MODIFY COLUMN `unit_price` DECIMAL(12,2) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0003_product_names_not_unique (migrations_examples/0003_product_names_not_unique.py)
 
 -- phase: contract
--- DropConstraint: lock EXCLUSIVE METADATA (brief)
+-- DropConstraint: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `products` DROP INDEX `uq_products_name`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0004_order_item_integrity (migrations_examples/0004_order_item_integrity.py)
@@ -465,20 +465,20 @@ ALTER TABLE `products` DROP INDEX `uq_products_name`, ALGORITHM=INPLACE, LOCK=NO
 -- migration 0005_split_full_name (migrations_examples/0005_split_full_name.py)
 
 -- phase: contract
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` MODIFY COLUMN `full_name` VARCHAR(200), ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_users_transform_first_name_last_name_i`;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_users_transform_first_name_last_name_u`;
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` DROP COLUMN `full_name`, ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` MODIFY COLUMN `first_name` VARCHAR(100) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` MODIFY COLUMN `last_name` VARCHAR(100) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
 
@@ -497,32 +497,32 @@ ALTER TABLE `users` MODIFY COLUMN `last_name` VARCHAR(100) NOT NULL, ALGORITHM=I
 -- migration 0009_digital_orders (migrations_examples/0009_digital_orders.py)
 
 -- phase: contract
--- DropDefault: lock EXCLUSIVE METADATA (brief)
+-- DropDefault: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   status is NOT NULL and nothing else fills it: from now on every insert must write it, so the new app must
 ALTER TABLE `orders` ALTER COLUMN `status` DROP DEFAULT, ALGORITHM=INSTANT;
 
 -- migration 0010_orders_by_customer (migrations_examples/0010_orders_by_customer.py)
 
 -- phase: contract
--- DropIndex: lock EXCLUSIVE METADATA (brief)
+-- DropIndex: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `orders` DROP INDEX `ix_orders_user_id`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0011_users_email_address (migrations_examples/0011_users_email_address.py)
 
 -- phase: contract
--- RenameColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` MODIFY COLUMN `email` VARCHAR(255), ALGORITHM=INPLACE, LOCK=NONE;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_users_rename_email_i`;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_users_rename_email_u`;
--- RenameColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` DROP COLUMN `email`, ALGORITHM=INPLACE, LOCK=NONE;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 ALTER TABLE `users` RENAME INDEX `zdm_uq_users_email` TO `uq_users_email`, ALGORITHM=INPLACE, LOCK=NONE;
--- RenameColumn: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `users` MODIFY COLUMN `email_address` VARCHAR(255) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
 
@@ -535,25 +535,25 @@ DROP VIEW IF EXISTS `order_items`;
 -- migration 0013_orders_currency_required (migrations_examples/0013_orders_currency_required.py)
 
 -- phase: contract
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_orders_currency_fill_i`;
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TRIGGER IF EXISTS `zdm_orders_currency_fill_u`;
--- SetNotNull: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `orders` MODIFY COLUMN `currency` VARCHAR(3) DEFAULT 'EUR' NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0014_retire_coupons (migrations_examples/0014_retire_coupons.py)
 
 -- phase: contract
--- DropColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- DropColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 ALTER TABLE `orders` DROP COLUMN `coupon_code`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0015_drop_product_reviews (migrations_examples/0015_drop_product_reviews.py)
 
 -- phase: contract
--- DropTable: lock EXCLUSIVE METADATA (brief)
+-- DropTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 DROP TABLE `product_reviews`;
 
 -- migration 0016_order_totals_view (migrations_examples/0016_order_totals_view.py)
@@ -563,16 +563,16 @@ DROP TABLE `product_reviews`;
 -- migration 0001_initial (migrations_examples/0001_initial.py)
 
 -- phase: rollback
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TABLE `order_items`;
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TABLE `orders`;
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TABLE `products`;
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TABLE `users`;
 
@@ -583,19 +583,19 @@ DROP TABLE `users`;
 --   holds off reads and writes until UNLOCK TABLES, a few catalog changes later
 --   undoes backfill
 LOCK TABLES `order_items` WRITE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 ALTER TABLE `order_items` RENAME COLUMN `unit_price` TO `zdm_unit_price_new`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 ALTER TABLE `order_items` RENAME COLUMN `zdm_unit_price_old` TO `unit_price`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
 CREATE TRIGGER `zdm_order_items_type_unit_price_i` BEFORE INSERT ON `order_items` FOR EACH ROW
@@ -605,7 +605,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
 CREATE TRIGGER `zdm_order_items_type_unit_price_u` BEFORE UPDATE ON `order_items` FOR EACH ROW
@@ -618,13 +618,13 @@ END;
 -- ChangeColumnType: lock none
 --   undoes backfill
 UNLOCK TABLES;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_order_items_type_unit_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `order_items` DROP COLUMN `zdm_unit_price_new`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -632,19 +632,19 @@ ALTER TABLE `order_items` DROP COLUMN `zdm_unit_price_new`, ALGORITHM=INPLACE, L
 --   holds off reads and writes until UNLOCK TABLES, a few catalog changes later
 --   undoes backfill
 LOCK TABLES `products` WRITE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 DROP TRIGGER IF EXISTS `zdm_products_type_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 DROP TRIGGER IF EXISTS `zdm_products_type_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 ALTER TABLE `products` RENAME COLUMN `price` TO `zdm_price_new`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 ALTER TABLE `products` RENAME COLUMN `zdm_price_old` TO `price`, ALGORITHM=INPLACE, LOCK=NONE;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
 CREATE TRIGGER `zdm_products_type_price_i` BEFORE INSERT ON `products` FOR EACH ROW
@@ -654,7 +654,7 @@ BEGIN
     END IF;
   END IF;
 END;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
 CREATE TRIGGER `zdm_products_type_price_u` BEFORE UPDATE ON `products` FOR EACH ROW
@@ -667,13 +667,13 @@ END;
 -- ChangeColumnType: lock none
 --   undoes backfill
 UNLOCK TABLES;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_products_type_price_i`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief)
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_products_type_price_u`;
--- ChangeColumnType: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- ChangeColumnType: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `products` DROP COLUMN `zdm_price_new`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -681,40 +681,40 @@ ALTER TABLE `products` DROP COLUMN `zdm_price_new`, ALGORITHM=INPLACE, LOCK=NONE
 -- migration 0003_product_names_not_unique (migrations_examples/0003_product_names_not_unique.py)
 
 -- phase: rollback
--- CreateIndex: lock EXCLUSIVE METADATA (brief)
+-- CreateIndex: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `products` DROP INDEX `ix_products_name`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0004_order_item_integrity (migrations_examples/0004_order_item_integrity.py)
 
 -- phase: rollback
--- AddCheckConstraint: lock EXCLUSIVE METADATA (brief)
+-- AddCheckConstraint: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `order_items` DROP CONSTRAINT `ck_order_items_quantity_positive`, ALGORITHM=INPLACE, LOCK=NONE;
--- AddUniqueConstraint: lock EXCLUSIVE METADATA (brief)
+-- AddUniqueConstraint: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `order_items` DROP INDEX `uq_order_items_order_product`, ALGORITHM=INPLACE, LOCK=NONE;
--- AddForeignKey: lock EXCLUSIVE METADATA (brief)
+-- AddForeignKey: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `order_items` DROP FOREIGN KEY `fk_order_items_product`, ALGORITHM=INPLACE, LOCK=NONE;
--- AddForeignKey: lock EXCLUSIVE METADATA (brief)
+-- AddForeignKey: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `order_items` DROP INDEX `fk_order_items_product`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0005_split_full_name (migrations_examples/0005_split_full_name.py)
 
 -- phase: rollback
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_users_transform_first_name_last_name_i`;
--- TransformColumn: lock EXCLUSIVE METADATA (brief)
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_users_transform_first_name_last_name_u`;
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `users` DROP COLUMN `first_name`, ALGORITHM=INPLACE, LOCK=NONE;
--- TransformColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- TransformColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `users` DROP COLUMN `last_name`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -722,7 +722,7 @@ ALTER TABLE `users` DROP COLUMN `last_name`, ALGORITHM=INPLACE, LOCK=NONE;
 -- migration 0006_users_phone (migrations_examples/0006_users_phone.py)
 
 -- phase: rollback
--- AddColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- AddColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `users` DROP COLUMN `phone`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -730,14 +730,14 @@ ALTER TABLE `users` DROP COLUMN `phone`, ALGORITHM=INPLACE, LOCK=NONE;
 -- migration 0007_product_reviews (migrations_examples/0007_product_reviews.py)
 
 -- phase: rollback
--- CreateTable: lock EXCLUSIVE METADATA (brief)
+-- CreateTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TABLE `product_reviews`;
 
 -- migration 0008_orders_currency (migrations_examples/0008_orders_currency.py)
 
 -- phase: rollback
--- AddColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- AddColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `orders` DROP COLUMN `currency`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -745,7 +745,7 @@ ALTER TABLE `orders` DROP COLUMN `currency`, ALGORITHM=INPLACE, LOCK=NONE;
 -- migration 0009_digital_orders (migrations_examples/0009_digital_orders.py)
 
 -- phase: rollback
--- DropNotNull: lock EXCLUSIVE METADATA (brief); rewrites the table; scans
+-- DropNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table; scans
 --   rebuilds the table in place; reads and writes go on; fails if the new app has written NULLs: fill them first
 --   undoes expand
 ALTER TABLE `orders` MODIFY COLUMN `shipping_address` VARCHAR(500) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
@@ -753,23 +753,23 @@ ALTER TABLE `orders` MODIFY COLUMN `shipping_address` VARCHAR(500) NOT NULL, ALG
 -- migration 0010_orders_by_customer (migrations_examples/0010_orders_by_customer.py)
 
 -- phase: rollback
--- CreateIndex: lock EXCLUSIVE METADATA (brief)
+-- CreateIndex: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `orders` DROP INDEX `ix_orders_user_id_created_at`, ALGORITHM=INPLACE, LOCK=NONE;
 
 -- migration 0011_users_email_address (migrations_examples/0011_users_email_address.py)
 
 -- phase: rollback
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes backfill
 ALTER TABLE `users` DROP INDEX `zdm_uq_users_email`, ALGORITHM=INPLACE, LOCK=NONE;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_users_rename_email_i`;
--- RenameColumn: lock EXCLUSIVE METADATA (brief)
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_users_rename_email_u`;
--- RenameColumn: lock EXCLUSIVE METADATA (brief); rewrites the table
+-- RenameColumn: lock EXCLUSIVE METADATA (brief) (blocks reads, writes); rewrites the table
 --   rebuilds the table in place; reads and writes go on
 --   undoes expand
 ALTER TABLE `users` DROP COLUMN `email_address`, ALGORITHM=INPLACE, LOCK=NONE;
@@ -777,7 +777,7 @@ ALTER TABLE `users` DROP COLUMN `email_address`, ALGORITHM=INPLACE, LOCK=NONE;
 -- migration 0012_order_lines (migrations_examples/0012_order_lines.py)
 
 -- phase: rollback
--- RenameTable: lock EXCLUSIVE METADATA (brief)
+-- RenameTable: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   one atomic rename: the view steps aside as the table takes its name back
 --   undoes expand
 RENAME TABLE `order_items` TO `zdm_order_items_view`, `order_lines` TO `order_items`;
@@ -788,13 +788,13 @@ DROP VIEW IF EXISTS `zdm_order_items_view`;
 -- migration 0013_orders_currency_required (migrations_examples/0013_orders_currency_required.py)
 
 -- phase: rollback
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_orders_currency_fill_i`;
--- SetNotNull: lock EXCLUSIVE METADATA (brief)
+-- SetNotNull: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS `zdm_orders_currency_fill_u`;
--- SetDefault: lock EXCLUSIVE METADATA (brief)
+-- SetDefault: lock EXCLUSIVE METADATA (brief) (blocks reads, writes)
 --   undoes expand
 ALTER TABLE `orders` ALTER COLUMN `currency` DROP DEFAULT, ALGORITHM=INSTANT;
 

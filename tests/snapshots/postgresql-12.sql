@@ -480,6 +480,8 @@ ALTER TABLE "users" VALIDATE CONSTRAINT "zdm_users_first_name_nn";
 --   checks existing rows while reads and writes go on
 ALTER TABLE "users" VALIDATE CONSTRAINT "zdm_users_last_name_nn";
 -- TransformColumn: lock ACCESS EXCLUSIVE (blocks reads, writes)
+ALTER TABLE "users" ALTER COLUMN "full_name" DROP NOT NULL;
+-- TransformColumn: lock ACCESS EXCLUSIVE (blocks reads, writes)
 DROP TRIGGER IF EXISTS "zdm_users_transform_first_name_last_name" ON "users";
 -- TransformColumn: lock none
 DROP FUNCTION IF EXISTS "zdm_users_transform_first_name_last_name"();
