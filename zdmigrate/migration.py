@@ -96,9 +96,11 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
     steps: dict[Phase, list[Step]] = {phase: [] for phase in Phase}
     rollbacks: list[list[Step]] = []
     where = migration.path or migration.id
+    synced: dict[tuple[str, str], str] = {}
     for position, operation in enumerate(migration.operations, 1):
         name = type(operation).__name__
         try:
+            _refuse_crossed_writes(operation, position, synced)
             operation.validate(current, dialect)
             for phase, build in (
                 (Phase.EXPAND, operation.expand),
@@ -126,6 +128,28 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
             raise InvalidOperation(f"{where}: operation {position} ({name}): {reason}") from exc
     steps[Phase.ROLLBACK] = [step for chunk in reversed(rollbacks) for step in chunk]
     return CompiledMigration(migration=migration, before=schema, after=current, steps=steps)
+
+
+def _refuse_crossed_writes(
+    operation: Operation, position: int, synced: dict[tuple[str, str], str]
+) -> None:
+    """Refuse an operation that writes a column an earlier one keeps in step by trigger.
+
+    The sync trigger takes any write that is not the backfill's for an app's, and ignores the
+    backfill's own: a fill trigger or a batched job on that column would leave the two sides
+    apart. Such an operation belongs in a later migration, after the first one's contract.
+    """
+    for table, column in sorted(operation.written_columns()):
+        if earlier := synced.get((table, column)):
+            raise InvalidOperation(
+                f"operation {position} ({type(operation).__name__}) writes {table}.{column}, "
+                f"which {earlier} keeps in step by trigger until its contract: "
+                "move it to a later migration",
+                table=table,
+                column=column,
+            )
+    for key in operation.synced_columns():
+        synced[key] = f"operation {position} ({type(operation).__name__})"
 
 
 def _located(exc: SchemaError, where: str) -> SchemaError:

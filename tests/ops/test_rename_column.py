@@ -287,3 +287,21 @@ def test_a_column_named_in_sql_text_is_refused(setup: ops.Operation, used_by: st
     """Its twin would need the SQL rewritten, and the old column's drop would take it along."""
     with pytest.raises(InvalidOperation, match=used_by):
         compile_ops("postgresql", [*SETUP, setup], [RENAME])
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        ops.SetNotNull("rn_users", "email_address", fill="''"),
+        ops.Backfill("rn_users", set={"email": "lower(email)"}),
+        ops.ChangeColumnType("rn_users", "email_address", String(300), up="x", down="x"),
+    ],
+    ids=["fill trigger", "batched job", "second sync"],
+)
+def test_no_other_write_to_a_column_kept_in_step(later: ops.Operation) -> None:
+    """The sync trigger cannot tell a fill or a backfill from an app's write, and ignores the
+    backfill's own: the two sides would drift apart."""
+    with pytest.raises(InvalidOperation, match=r"operation 1 \(RenameColumn\) keeps in step"):
+        compile_ops("postgresql", SETUP, [RENAME, later])
+    # What does not write the column may share the migration.
+    compile_ops("postgresql", SETUP, [RENAME, ops.CreateIndex("ix_rn_ea", "rn_users", ["name"])])

@@ -6,7 +6,7 @@ go on during the scan. Both apps must write only rows that pass it from expand o
 
 MySQL/MariaDB check a new CHECK only by copying the table, which blocks writes for the length
 of the copy; there is no NOT VALID. The statement says so (not online); the better route for a
-large table is a shadow-table copy (``zdmigrate alter --strategy shadow``). A rollback drops it.
+large table is a shadow-table copy (``zdmigrate alter``, not built yet). A rollback drops it.
 """
 
 from __future__ import annotations

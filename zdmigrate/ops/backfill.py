@@ -13,6 +13,7 @@ side of a rename or transform through that operation, not with a Backfill.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,9 @@ class Backfill(Operation):
     set: dict[str, str] = field(hash=False)
     """Column → SQL expression over the row's columns (the dialect's SQL, as written)."""
     where: str | None = None
+
+    def written_columns(self) -> builtins.set[tuple[str, str]]:  # `set` is a field here
+        return {(self.table, column) for column in self.set}
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         if not self.set:

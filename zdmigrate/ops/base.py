@@ -70,6 +70,16 @@ class Operation:
     def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         return []
 
+    def synced_columns(self) -> set[tuple[str, str]]:
+        """(table, column) pairs a trigger of this operation keeps in step until its contract."""
+        return set()
+
+    def written_columns(self) -> set[tuple[str, str]]:
+        """(table, column) pairs this operation writes by trigger or batched job before its
+        contract. A sync trigger cannot tell such writes from an app's, so none may land on a
+        column another operation of the same migration keeps in step."""
+        return self.synced_columns()
+
     def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         return []
 

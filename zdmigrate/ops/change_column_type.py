@@ -15,10 +15,11 @@ it runs under LOCK TABLES … WRITE, so no write lands while no trigger is there
 the table under a lock: no ALTER … TYPE (a rewrite under ACCESS EXCLUSIVE), no ALGORITHM=COPY.
 
 After the swap both apps use the column by its name with the new type, so the old app must
-tolerate the new type (read 12.50 where it wrote 12, a longer text, a new ENUM label); the
-planner checks that. Contract validates NOT NULL (PostgreSQL: the CHECK … NOT VALID added at the
-swap is validated first, before the contract's transaction takes ACCESS EXCLUSIVE), drops the
-trigger and the retired column, and gives the twin indexes the original names. A CHECK using
+tolerate the new type (read 12.50 where it wrote 12, a longer text, a new ENUM label), which
+the planner (``zdmigrate plan``, not built yet) is to check against its models. Contract
+validates NOT NULL (PostgreSQL: the CHECK … NOT VALID added at the swap is validated first,
+before the contract's transaction takes ACCESS EXCLUSIVE), drops the trigger and the retired
+column, and gives the twin indexes the original names. A CHECK using
 the column would be dropped with the retired column: such a change is refused.
 """
 
@@ -51,6 +52,9 @@ class ChangeColumnType(Operation):
     type_: TypeEngine[Any] = field(hash=False)
     up: str
     down: str
+
+    def synced_columns(self) -> set[tuple[str, str]]:
+        return {(self.table, self.column)}
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         table = schema.table(self.table)

@@ -36,6 +36,9 @@ class RenameColumn(Operation):
         absent_column(schema, self.table, self.new)
         copyable_column(schema, self.table, self.old, "rename")
 
+    def synced_columns(self) -> set[tuple[str, str]]:
+        return {(self.table, self.old), (self.table, self.new)}
+
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).rename_column(self.old, self.new)
 

@@ -40,6 +40,9 @@ class SetNotNull(Operation):
     fill: str | None = None
     """SQL expression that replaces NULLs, in existing rows and in writes while apps overlap."""
 
+    def written_columns(self) -> set[tuple[str, str]]:
+        return {(self.table, self.column)} if self.fill is not None else set()
+
     def recipe(self) -> NotNullByCheck:
         return NotNullByCheck(self.table, self.column)
 

@@ -60,6 +60,9 @@ class TransformColumn(Operation):
     drop: list[str] = field(default_factory=list, hash=False)
     """Old columns retired in contract."""
 
+    def synced_columns(self) -> set[tuple[str, str]]:
+        return {(self.table, c.name) for c in self.add} | {(self.table, c) for c in self.down}
+
     def models(self, dialect: Dialect) -> list[Column]:
         return [column_model(c, dialect) for c in self.add]
 
