@@ -15,6 +15,7 @@ from tests.lifecycle import (
     run_lifecycle,
     set_up,
     sql_by_phase,
+    state,
 )
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
@@ -128,6 +129,28 @@ def test_duplicates_fail_expand_naming_the_constraint(db: tuple[sa.Engine, Diale
     assert leftovers(engine, dialect, case) == []
 
 
+def test_rollback_after_a_failed_expand_leaves_nothing(db: tuple[sa.Engine, Dialect]) -> None:
+    """An expand that failed part-way is rolled back too; the drops of what it never made
+    are skipped, and the rollback can run twice."""
+    engine, dialect = db
+
+    def with_duplicates(connection: sa.Connection) -> None:
+        seed(connection)
+        connection.execute(old.insert().values(tenant=1, email="u1@x"))
+
+    case = dataclasses.replace(CASE, seed=with_duplicates)
+    start_schema = set_up(engine, dialect, case)
+    start = state(engine, dialect, case)
+    migration = compiled(case, dialect, start_schema)
+    with pytest.raises(ExecutionError, match=NAME):
+        run_phase(engine, migration, Phase.EXPAND, dialect)
+    run_rollback(engine, migration, dialect, reached=Phase.EXPAND)
+    assert state(engine, dialect, case) == start
+    run_rollback(engine, migration, dialect, reached=Phase.EXPAND)
+    assert state(engine, dialect, case) == start
+    assert leftovers(engine, dialect, case) == []
+
+
 def _compiled(dialect: str) -> dict[Phase, list[str]]:
     migration = compile_ops(dialect, SETUP, [OPERATION])
     assert NAME in migration.after.tables["uc_users"].uniques
@@ -143,7 +166,10 @@ def test_postgresql_sql() -> None:
         ],
         Phase.BACKFILL: [],
         Phase.CONTRACT: [],
-        Phase.ROLLBACK: [f'ALTER TABLE "uc_users" DROP CONSTRAINT "{NAME}"'],
+        Phase.ROLLBACK: [
+            f'ALTER TABLE "uc_users" DROP CONSTRAINT "{NAME}"',
+            f'DROP INDEX CONCURRENTLY "{NAME}"',
+        ],
     }
 
 

@@ -698,6 +698,9 @@ ALTER TABLE "order_items" DROP CONSTRAINT "ck_order_items_quantity_positive";
 -- AddUniqueConstraint: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   undoes expand
 ALTER TABLE "order_items" DROP CONSTRAINT "uq_order_items_order_product";
+-- AddUniqueConstraint: lock SHARE UPDATE EXCLUSIVE; outside a transaction
+--   undoes expand
+DROP INDEX CONCURRENTLY "uq_order_items_order_product";
 -- AddForeignKey: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   undoes expand
 ALTER TABLE "order_items" DROP CONSTRAINT "fk_order_items_product";

@@ -443,6 +443,16 @@ class Dialect:
     def drop_index(self, table: str, name: str) -> Statement:
         raise NotImplementedError
 
+    missing_object_errors: ClassVar[frozenset[str]] = frozenset()
+    """The server's error codes for "no such table, column, index, constraint or function"."""
+
+    def missing_object(self, error: BaseException) -> bool:
+        """``error`` says the object a statement names does not exist."""
+        return self.error_code(error) in self.missing_object_errors
+
+    def error_code(self, error: BaseException) -> str | None:
+        raise NotImplementedError
+
     def rename_index(self, table: str, old: str, new: str) -> Statement:
         raise NotImplementedError
 

@@ -352,6 +352,13 @@ class MySQLDialect(Dialect):
     def drop_index(self, table: str, name: str) -> Statement:
         return self._alter(table, f"DROP INDEX {self.quote(name)}", INPLACE)
 
+    # ER_CANT_DROP_FIELD_OR_KEY, ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR, ER_TRG_DOES_NOT_EXIST.
+    missing_object_errors = frozenset({"1091", "1146", "1054", "1360"})
+
+    def error_code(self, error: BaseException) -> str | None:
+        args = getattr(getattr(error, "orig", error), "args", ())
+        return str(args[0]) if args and isinstance(args[0], int) else None
+
     def rename_index(self, table: str, old: str, new: str) -> Statement:
         return self._alter(table, f"RENAME INDEX {self.quote(old)} TO {self.quote(new)}", INPLACE)
 

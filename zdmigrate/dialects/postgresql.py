@@ -258,6 +258,14 @@ class PostgreSQLDialect(Dialect):
             ),
         ]
 
+    # undefined_table, undefined_column, undefined_object (index, constraint, type),
+    # undefined_function: SQLSTATE class 42.
+    missing_object_errors = frozenset({"42P01", "42703", "42704", "42883"})
+
+    def error_code(self, error: BaseException) -> str | None:
+        code = getattr(getattr(error, "orig", error), "sqlstate", None)
+        return str(code) if code else None
+
     def drop_index(self, table: str, name: str, *, if_exists: bool = False) -> Statement:
         schema, _, _ = table.rpartition(".")
         qualified = f"{schema}.{name}" if schema else name

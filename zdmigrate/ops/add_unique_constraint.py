@@ -53,4 +53,10 @@ class AddUniqueConstraint(Operation):
         return dialect.add_unique(self.table, self.name, list(self.columns))
 
     def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return [dialect.drop_constraint(self.table, self.name, "unique")]
+        # Where the constraint is not its index, a build that failed on duplicates left the
+        # index (INVALID) without the constraint: drop it too. Dropping the constraint drops
+        # a valid one, and the rollback then skips the index as not there.
+        statements = [dialect.drop_constraint(self.table, self.name, "unique")]
+        if not dialect.caps.unique_indexes_are_constraints:
+            statements.append(dialect.drop_index(self.table, self.name))
+        return statements

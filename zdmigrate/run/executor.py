@@ -98,9 +98,13 @@ def run_steps(
     *,
     migration: str,
     batch_size: int = 1000,
+    undoing: bool = False,
 ) -> None:
     """Run ``steps`` in order. A failure raises ExecutionError naming the statement that failed;
     a server that does not answer raises ConnectionFailed.
+
+    ``undoing``: the steps are a rollback, which skips a statement that drops what is not there
+    (see ``_undo``).
 
     The steps share one connection, so that a session setting one step makes reaches the steps
     after it: MySQL adds a foreign key in place only between ``SET SESSION foreign_key_checks``
@@ -118,7 +122,7 @@ def run_steps(
     with connection:
         for group in _groups(steps, dialect):
             try:
-                _run_group(engine, connection, dialect, group, migration, batch_size)
+                _run_group(engine, connection, dialect, group, migration, batch_size, undoing)
             except sa.exc.DBAPIError as exc:  # a batch, or the COMMIT after the last statement
                 connection.invalidate()
                 raise _failed(migration, group[-1], exc) from exc
@@ -134,6 +138,7 @@ def _run_group(
     group: list[Step],
     migration: str,
     batch_size: int,
+    undoing: bool,
 ) -> None:
     statement = group[0].statement
     if statement.batched is not None:
@@ -145,7 +150,10 @@ def _run_group(
         connection.execution_options(isolation_level="AUTOCOMMIT")
     with connection.begin():
         for step in group:
-            _execute(connection, step, migration)
+            if undoing:
+                _undo(connection, step, migration, dialect)
+            else:
+                _execute(connection, step, migration)
     if not statement.transactional:
         connection.execution_options(isolation_level=connection.default_isolation_level)
 
@@ -166,6 +174,32 @@ def _execute(connection: sa.Connection, step: Step, migration: str) -> None:
     if violated:
         reason = f"check failed: {step.statement.note or 'rows violate it'}"
         raise ExecutionError(migration, str(step.phase), step.sql, reason)
+
+
+def _undo(connection: sa.Connection, step: Step, migration: str, dialect: Dialect) -> None:
+    """A rollback statement; one that names an object that does not exist is skipped.
+
+    Expand may have failed part-way (on MySQL every statement commits on its own), or a
+    rollback may run again after it was interrupted: what was never made needs no undoing.
+    Inside a transaction the statement gets a savepoint, so that skipping it does not abort
+    the statements after it.
+    """
+    savepoint = (
+        connection.begin_nested()
+        if step.statement.transactional and dialect.caps.transactional_ddl
+        else None
+    )
+    try:
+        _execute(connection, step, migration)
+    except ExecutionError as exc:
+        if exc.__cause__ is None or not dialect.missing_object(exc.__cause__):
+            raise
+        if savepoint is not None:
+            savepoint.rollback()
+        log.info("%s rollback: nothing to undo (%s): %s", migration, exc.reason, step.sql)
+        return
+    if savepoint is not None:
+        savepoint.commit()
 
 
 def _groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
@@ -214,8 +248,12 @@ def run_rollback(
     engine: sa.Engine, compiled: CompiledMigration, dialect: Dialect, *, reached: Phase | str
 ) -> None:
     """Undo a migration whose phases up to ``reached`` (expand or backfill) ran. After contract
-    it raises InvalidOperation, before touching the database: contract is not reversible."""
-    run_steps(engine, dialect, compiled.rollback(reached), migration=compiled.migration.id)
+    it raises InvalidOperation, before touching the database: contract is not reversible.
+    A statement that drops what the phases never made is skipped, so a rollback also cleans up
+    after an expand that failed part-way, and can run again."""
+    run_steps(
+        engine, dialect, compiled.rollback(reached), migration=compiled.migration.id, undoing=True
+    )
 
 
 def run_all(
