@@ -156,6 +156,10 @@ def test_not_null_without_default_refused() -> None:
         (AddColumn("ac_nope", Column("x", String(10))), TableNotFound),
         (AddColumn("ac_users", Column("email", String(50), unique=True)), InvalidOperation),
         (AddColumn("ac_users", Column("age", Integer, index=True)), InvalidOperation),
+        (
+            AddColumn("ac_users", Column("age", Integer, sa.CheckConstraint("age > 0"))),
+            InvalidOperation,
+        ),
     ],
 )
 def test_bad_input(operation: AddColumn, error: type[Exception]) -> None:

@@ -33,10 +33,15 @@ class AddColumn(Operation):
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         absent_column(schema, self.table, self.column.name)
-        if self.column.foreign_keys or self.column.unique or self.column.index:
+        if (
+            self.column.foreign_keys
+            or self.column.unique
+            or self.column.index
+            or self.column.constraints
+        ):
             raise InvalidOperation(
-                f"column {self.column.name!r} of {self.table!r}: add foreign keys, unique "
-                "constraints and indexes with their own operations so each is built online",
+                f"column {self.column.name!r} of {self.table!r}: add foreign keys, unique and "
+                "check constraints and indexes with their own operations so each is built online",
                 table=self.table,
                 column=self.column.name,
             )
