@@ -45,13 +45,15 @@ def column_model(column: sa.Column[Any], dialect: Dialect) -> Column:
             _sql(column.computed.sqltext, dialect),
             {c.name: column_type(c, dialect) for c in siblings},
         )
+    default, on_update = server_default_sql(column, dialect)
     return Column(
         name=column.name,
         type=column_type(column, dialect),
         nullable=bool(column.nullable) and not column.primary_key,
-        default=server_default_sql(column, dialect),
+        default=default,
         identity=identity,
         generated=generated,
+        on_update=on_update,
     )
 
 
@@ -68,12 +70,21 @@ def column_type(column: sa.Column[Any], dialect: Dialect) -> str:
         raise InvalidOperation(f"{where}: {exc}", table=table, column=column.name) from None
 
 
-def server_default_sql(column: sa.Column[Any], dialect: Dialect) -> str | None:
-    """The server default in the spelling reflection reads back (dialect.normalize_default)."""
+def server_default_sql(column: sa.Column[Any], dialect: Dialect) -> tuple[str | None, str | None]:
+    """The server default and its ON UPDATE clause (MySQL), in the spelling reflection reads
+    back (dialect.normalize_default)."""
     default = column.server_default
     if default is None or not isinstance(default, sa.DefaultClause):
-        return None
-    return default_sql(default.arg, column_type(column, dialect), dialect)
+        return None, None
+    arg = default.arg
+    text, on_update = dialect.split_on_update(
+        dialect.literal(arg) if isinstance(arg, str) else _sql(arg, dialect)
+    )
+    type_ = column_type(column, dialect)
+    return (
+        dialect.normalize_default(text, type_),
+        dialect.normalize_default(on_update, type_) if on_update else None,
+    )
 
 
 def default_sql(arg: Any, type_: str, dialect: Dialect) -> str | None:

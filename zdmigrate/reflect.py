@@ -177,15 +177,16 @@ def _column(info: ReflectedColumn, types: dict[str, str], dialect: Dialect) -> C
     type_ = types[info["name"]]
     identity = info.get("identity") is not None or bool(info.get("autoincrement"))
     computed = info.get("computed")
-    default = info.get("default")
+    default, on_update = dialect.split_on_update(info.get("default") or "")
     return Column(
         name=info["name"],
         type=type_,
         nullable=bool(info["nullable"]),
         # A serial's nextval(…) is how the server fills an identity, not a default to copy.
-        default=None if identity or default is None else dialect.normalize_default(default, type_),
+        default=None if identity or not default else dialect.normalize_default(default, type_),
         identity=identity,
         generated=(dialect.normalize_expression(computed["sqltext"], types) if computed else None),
+        on_update=dialect.normalize_default(on_update, type_) if on_update else None,
     )
 
 
@@ -224,5 +225,8 @@ def _add_catalog_facts(
             index.where = (
                 dialect.normalize_expression(predicate, types(table)) if predicate else None
             )
+    for table, row in rows(dialect.on_update_sql()):
+        column = table.columns[row["column_name"]]
+        column.on_update = dialect.normalize_default(row["expression"], column.type)
     for table, row in rows(dialect.triggers_sql()):
         table.triggers[row["name"]] = Trigger(name=row["name"], definition=row["definition"])

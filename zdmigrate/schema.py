@@ -65,6 +65,8 @@ class Column:
     """An identity, serial or AUTO_INCREMENT column: the server fills it."""
     generated: str | None = None
     """The expression of a generated (computed) column."""
+    on_update: str | None = None
+    """MySQL's ``ON UPDATE`` expression (``CURRENT_TIMESTAMP``): the server sets it on update."""
 
     @property
     def server_fills(self) -> bool:

@@ -158,3 +158,32 @@ def test_bad_input(operation: DropNotNull, error: type[Exception], message: str)
     with pytest.raises(error, match=message) as raised:
         compile_migration(Migration("m", [operation]), base, d)
     assert raised.value.column == operation.column  # type: ignore[attr-defined]
+
+
+def test_mysql_keeps_on_update_when_it_restates_the_column(mysql_engine: sa.Engine) -> None:
+    """MODIFY COLUMN restates the whole column: an ON UPDATE clause must survive it."""
+    from tests.conftest import server_dialect
+    from zdmigrate.reflect import reflect_schema
+    from zdmigrate.run.executor import run_all
+
+    dialect = server_dialect(mysql_engine)
+    with mysql_engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS dnn_stamped")
+        connection.exec_driver_sql(
+            "CREATE TABLE dnn_stamped (id INTEGER PRIMARY KEY, note VARCHAR(10), updated_at "
+            "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)"
+        )
+        before = reflect_schema(connection, dialect)
+    assert before.table("dnn_stamped").column("updated_at").on_update == "CURRENT_TIMESTAMP"
+    migration = compile_migration(
+        Migration("m", [DropNotNull("dnn_stamped", "updated_at")]), before, dialect
+    )
+    run_all(mysql_engine, migration, dialect)
+    with mysql_engine.begin() as connection:
+        after = reflect_schema(connection, dialect).table("dnn_stamped").column("updated_at")
+        connection.exec_driver_sql("DROP TABLE dnn_stamped")
+    assert (after.nullable, after.default, after.on_update) == (
+        True,
+        "CURRENT_TIMESTAMP",
+        "CURRENT_TIMESTAMP",
+    )

@@ -237,6 +237,11 @@ class Dialect:
     shared_check_numbering: ClassVar[bool] = False
     """Unnamed column-level and table-level checks are numbered in one sequence (MySQL 8)."""
 
+    def split_on_update(self, text: str) -> tuple[str, str | None]:
+        """A server default as written or read back, and the ON UPDATE clause it carries where
+        the server has one (MySQL keeps both in one place)."""
+        return text, None
+
     def implicit_name(
         self,
         kind: str,
@@ -298,6 +303,11 @@ class Dialect:
         """Rows of schema_name, table_name, name, valid, predicate (a partial index's WHERE)."""
         return None
 
+    def on_update_sql(self) -> str | None:
+        """Rows (schema_name, table_name, column_name, expression) of columns the server sets
+        on every update (MySQL's ON UPDATE), or None where there is no such thing."""
+        return None
+
     def triggers_sql(self) -> str:
         """Rows of schema_name, table_name, name, definition."""
         raise NotImplementedError
@@ -314,6 +324,8 @@ class Dialect:
             parts.append(self.generated_clause(column.generated))
         if with_default and column.default is not None:
             parts.append(f"DEFAULT {self.default_sql(column.default)}")
+        if column.on_update is not None:
+            parts.append(f"ON UPDATE {column.on_update}")
         if not column.nullable:
             parts.append("NOT NULL")
         if column.identity:

@@ -10,6 +10,7 @@ Until then the caller sets it on the engine (docs/concepts.md).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, ClassVar
@@ -173,6 +174,15 @@ class MySQLDialect(Dialect):
              AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
             WHERE tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_SCHEMA IN :schemas"""
 
+    def on_update_sql(self) -> str:
+        # EXTRA reads "on update current_timestamp()" (with the precision, if any); the
+        # inspector only reports it inside the default, and only when that is CURRENT_TIMESTAMP.
+        return """
+            SELECT TABLE_SCHEMA AS schema_name, TABLE_NAME AS table_name,
+                   COLUMN_NAME AS column_name, SUBSTRING(EXTRA, 11) AS expression
+            FROM information_schema.COLUMNS
+            WHERE TABLE_SCHEMA IN :schemas AND EXTRA LIKE 'on update %%'"""
+
     def triggers_sql(self) -> str:
         return """
             SELECT EVENT_OBJECT_SCHEMA AS schema_name, EVENT_OBJECT_TABLE AS table_name,
@@ -304,15 +314,8 @@ class MySQLDialect(Dialect):
         )
 
     def set_nullable(self, table: Table, column: str, nullable: bool) -> Statement:
-        col = table.column(column)
-        changed = Column(
-            name=col.name,
-            type=col.type,
-            nullable=nullable,
-            default=col.default,
-            identity=col.identity,
-            generated=col.generated,
-        )
+        # MODIFY restates the whole column: everything but the nullability stays as it was.
+        changed = dataclasses.replace(table.column(column), nullable=nullable)
         return self._alter(
             table.qualified_name,
             f"MODIFY COLUMN {self.column_definition(changed)}",
@@ -358,6 +361,13 @@ class MySQLDialect(Dialect):
     def error_code(self, error: BaseException) -> str | None:
         args = getattr(getattr(error, "orig", error), "args", ())
         return str(args[0]) if args and isinstance(args[0], int) else None
+
+    def split_on_update(self, text: str) -> tuple[str, str | None]:
+        # "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP": the clause is outside any quotes.
+        match = re.match(r"^(.*?)\s+ON\s+UPDATE\s+(.+)$", text, re.IGNORECASE | re.DOTALL)
+        if match is None or match.group(1).count("'") % 2:
+            return text, None
+        return match.group(1), match.group(2).strip()
 
     def rename_index(self, table: str, old: str, new: str) -> Statement:
         return self._alter(table, f"RENAME INDEX {self.quote(old)} TO {self.quote(new)}", INPLACE)
