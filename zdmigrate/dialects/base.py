@@ -536,6 +536,14 @@ class Dialect:
     ) -> list[Statement]:
         """A trigger that replaces a NULL written into ``column`` (on insert and update) with
         ``expression`` over the row's columns. ``drop_sync_trigger`` drops it."""
+        fill = self.assign(column, self.row_expression(table, expression, "NEW"))
+        body = f"  IF NEW.{self.quote(column)} IS NULL THEN {fill} END IF;"
+        note = "fills the NULLs an app that does not know the column's rule writes"
+        return self.row_triggers(table, name, body, note)
+
+    def row_triggers(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
+        """BEFORE INSERT and BEFORE UPDATE row triggers named after ``name`` that run ``body``,
+        the server's procedural SQL, on the NEW row."""
         raise NotImplementedError
 
     def drop_sync_trigger(self, table: str, name: str) -> list[Statement]:

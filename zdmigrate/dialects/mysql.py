@@ -459,12 +459,7 @@ class MySQLDialect(Dialect):
             for event, inserting in (("INSERT", True), ("UPDATE", False))
         ]
 
-    def create_fill_trigger(
-        self, table: Table, name: str, column: str, expression: str
-    ) -> list[Statement]:
-        fill = self.assign(column, self.row_expression(table, expression, "NEW"))
-        body = f"  IF NEW.{self.quote(column)} IS NULL THEN {fill} END IF;"
-        note = "fills the NULLs an app that does not know the column's rule writes"
+    def row_triggers(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
         return [self._row_trigger(table, name, event, body, note) for event in ("INSERT", "UPDATE")]
 
     def _row_trigger(self, table: Table, name: str, event: str, body: str, note: str) -> Statement:

@@ -366,20 +366,11 @@ class PostgreSQLDialect(Dialect):
             f"  ELSE\n{update}\n"
             f"  END IF;"
         )
-        return self._row_trigger(
+        return self.row_triggers(
             table, name, body, "keeps the old and the new columns in step for both app versions"
         )
 
-    def create_fill_trigger(
-        self, table: Table, name: str, column: str, expression: str
-    ) -> list[Statement]:
-        fill = self.assign(column, self.row_expression(table, expression, "NEW"))
-        body = f"  IF NEW.{self.quote(column)} IS NULL THEN {fill} END IF;"
-        return self._row_trigger(
-            table, name, body, "fills the NULLs an app that does not know the column's rule writes"
-        )
-
-    def _row_trigger(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
+    def row_triggers(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
         """A BEFORE INSERT OR UPDATE row trigger running ``body`` (plpgsql) before RETURN NEW."""
         function = self._function_name(table.qualified_name, name)
         return [
