@@ -26,6 +26,7 @@ from zdmigrate.schema import (
     Index,
     Table,
     is_expression,
+    join_name,
     split_name,
 )
 from zdmigrate.steps import BatchedUpdate, Statement
@@ -121,6 +122,11 @@ class Dialect:
     def table(self, qualified: str) -> str:
         schema, name = split_name(qualified)
         return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
+
+    def beside(self, table: str, name: str) -> str:
+        """The quoted name of object ``name`` (an index, trigger or function) in ``table``'s
+        schema."""
+        return self.table(join_name(split_name(table)[0], name))
 
     def columns(self, names: list[str] | tuple[str, ...]) -> str:
         return ", ".join(self.quote(n) for n in names)

@@ -495,9 +495,8 @@ class MySQLDialect(Dialect):
         return [lock, *statements, self.statement("UNLOCK TABLES", "none", table=table)]
 
     def _trigger(self, table: str, name: str, event: str) -> str:
-        schema, _ = split_name(table)
         trigger = f"{name[: self.caps.max_identifier_length - 2]}_{event[0].lower()}"
-        return self.table(f"{schema}.{trigger}" if schema else trigger)
+        return self.beside(table, trigger)
 
     def assign(self, target: str, expression: str) -> str:
         return f"SET NEW.{self.quote(target)} = {expression};"

@@ -215,8 +215,10 @@ class PostgreSQLDialect(Dialect):
             return self._alter(
                 table.qualified_name, f"ALTER COLUMN {self.quote(column)} DROP NOT NULL"
             )
+        not_null = self.normalize_expression(f"{self.quote(column)} IS NOT NULL")
         proven = self.caps.not_null_from_check and any(
-            c.validated and _is_not_null_check(c, column) for c in table.checks.values()
+            c.validated and self.normalize_expression(c.expression) == not_null
+            for c in table.checks.values()
         )
         return self._alter(
             table.qualified_name,
@@ -267,21 +269,17 @@ class PostgreSQLDialect(Dialect):
         return str(code) if code else None
 
     def drop_index(self, table: str, name: str, *, if_exists: bool = False) -> Statement:
-        schema, _, _ = table.rpartition(".")
-        qualified = f"{schema}.{name}" if schema else name
         exists = "IF EXISTS " if if_exists else ""
         return self.statement(
-            f"DROP INDEX CONCURRENTLY {exists}{self.table(qualified)}",
+            f"DROP INDEX CONCURRENTLY {exists}{self.beside(table, name)}",
             SHARE_UPDATE_EXCLUSIVE,
             table=table,
             transactional=False,
         )
 
     def rename_index(self, table: str, old: str, new: str) -> Statement:
-        schema, _, _ = table.rpartition(".")
-        qualified = f"{schema}.{old}" if schema else old
         return self.statement(
-            f"ALTER INDEX {self.table(qualified)} RENAME TO {self.quote(new)}",
+            f"ALTER INDEX {self.beside(table, old)} RENAME TO {self.quote(new)}",
             SHARE_UPDATE_EXCLUSIVE,
             table=table,
         )
@@ -372,7 +370,7 @@ class PostgreSQLDialect(Dialect):
 
     def row_triggers(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
         """A BEFORE INSERT OR UPDATE row trigger running ``body`` (plpgsql) before RETURN NEW."""
-        function = self._function_name(table.qualified_name, name)
+        function = self.beside(table.qualified_name, name)
         return [
             self.statement(
                 f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
@@ -396,12 +394,8 @@ class PostgreSQLDialect(Dialect):
                 ACCESS_EXCLUSIVE,
                 table=table,
             ),
-            self.statement(f"DROP FUNCTION IF EXISTS {self._function_name(table, name)}()", "none"),
+            self.statement(f"DROP FUNCTION IF EXISTS {self.beside(table, name)}()", "none"),
         ]
-
-    def _function_name(self, table: str, trigger: str) -> str:
-        schema, _, _ = table.rpartition(".")
-        return self.table(f"{schema}.{trigger}" if schema else trigger)
 
     # --- batched work ----------------------------------------------------------------------
 
@@ -423,8 +417,3 @@ def _object_name(name1: str, name2: str | None, label: str) -> str:
             n2 -= 1
     parts = [name1[:n1]] + ([name2[:n2]] if name2 is not None else [])
     return "_".join([*parts, label])
-
-
-def _is_not_null_check(check: CheckConstraint, column: str) -> bool:
-    normalized = check.expression.replace('"', "").replace("(", "").replace(")", "").strip().lower()
-    return normalized == f"{column.lower()} is not null"

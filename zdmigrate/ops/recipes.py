@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.dialects import SyncDirection
 from zdmigrate.ops.base import key_of
-from zdmigrate.schema import CheckConstraint, Column, Index
+from zdmigrate.schema import CheckConstraint, Column, Index, split_name
 from zdmigrate.steps import BatchedUpdate
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class NotNullByCheck:
     column: str
 
     def check(self, dialect: Dialect) -> CheckConstraint:
-        name = dialect.object_name(self.table.rpartition(".")[2], self.column, "nn")
+        name = dialect.object_name(split_name(self.table)[1], self.column, "nn")
         return CheckConstraint(
             name=name, expression=f"{dialect.quote(self.column)} IS NOT NULL", validated=False
         )
@@ -92,7 +92,7 @@ class SyncedCopy:
     backward: SyncDirection | None
 
     def trigger(self, dialect: Dialect) -> str:
-        return dialect.object_name(self.table.rpartition(".")[2], self.purpose)
+        return dialect.object_name(split_name(self.table)[1], self.purpose)
 
     def expanded(self, schema: Schema) -> Table:
         """The table as expand leaves it: old columns and new ones side by side."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, key_of, register
 from zdmigrate.ops.recipes import NotNullByCheck
+from zdmigrate.schema import split_name
 from zdmigrate.steps import BatchedUpdate
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class SetNotNull(Operation):
         return NotNullByCheck(self.table, self.column)
 
     def trigger(self, dialect: Dialect) -> str:
-        return dialect.object_name(self.table.rpartition(".")[2], self.column, "fill")
+        return dialect.object_name(split_name(self.table)[1], self.column, "fill")
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         column = schema.table(self.table).column(self.column)
