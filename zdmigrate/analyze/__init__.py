@@ -1,0 +1,61 @@
+"""Analysis of SQL text without a database: plain ``.sql`` migrations and RunSQL bodies.
+
+The SQL is parsed with a real parser (pglast for PostgreSQL, sqlglot for MySQL and MariaDB).
+Each statement comes back as a :class:`~zdmigrate.steps.Statement` carrying the same lock
+facts the dialects declare for the SQL they write themselves (lock, what it blocks, rewrite,
+scan, online, transactional), with its line in the text, the findings particular to its syntax,
+and the suppressions written beside it (``-- zdmigrate: ignore CODE reason``). The schema model
+is carried through the text, so that a table created earlier in the same text needs no lock
+warning and later statements see what earlier ones made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.findings import Finding
+    from zdmigrate.schema import Schema
+    from zdmigrate.steps import Statement
+
+
+@dataclass(frozen=True)
+class AnalyzedStatement:
+    statement: Statement
+    """The SQL of one statement, with its lock facts."""
+    line: int
+    """1-based line of the statement's first token in the analysed text."""
+    findings: tuple[Finding, ...] = ()
+    """Findings particular to this statement's syntax (file and line not yet set)."""
+    ignores: dict[str, str] = field(default_factory=dict)
+    """Rule code → reason, from ``-- zdmigrate: ignore CODE reason`` on the lines just before
+    the statement or on its first line."""
+    in_transaction: bool = False
+    """Inside an explicit BEGIN … COMMIT block of the text."""
+
+
+@dataclass
+class Analysis:
+    statements: list[AnalyzedStatement]
+    schema: Schema
+    """The schema model after the text ran (tables the parser could not see stay untouched)."""
+    findings: list[Finding] = field(default_factory=list)
+    """Findings about the text as a whole (missing timeouts under an external runner)."""
+
+
+def analyze(
+    sql: str, dialect: Dialect, schema: Schema, *, external_runner: bool = False
+) -> Analysis:
+    """Parse and analyse ``sql`` for ``dialect``'s server, starting from ``schema`` (not changed).
+
+    ``external_runner``: the text is run by another tool than ``zdmigrate run``, which sets no
+    lock or statement timeout, so a blocking statement without them is a finding.
+    A text that does not parse raises :class:`~zdmigrate.errors.InvalidOperation` naming the line.
+    """
+    if dialect.name == "postgresql":
+        from zdmigrate.analyze import postgresql as module
+    else:
+        from zdmigrate.analyze import mysql as module  # type: ignore[no-redef]
+    return module.analyze(sql, dialect, schema, external_runner=external_runner)
