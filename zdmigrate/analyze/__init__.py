@@ -55,7 +55,7 @@ def analyze(
     A text that does not parse raises :class:`~zdmigrate.errors.InvalidOperation` naming the line.
     """
     if dialect.name == "postgresql":
-        from zdmigrate.analyze import postgresql as module
+        from zdmigrate.analyze.postgresql import analyze as read
     else:
-        from zdmigrate.analyze import mysql as module  # type: ignore[no-redef]
-    return module.analyze(sql, dialect, schema, external_runner=external_runner)
+        from zdmigrate.analyze.mysql import analyze as read
+    return read(sql, dialect, schema, external_runner=external_runner)

@@ -1,0 +1,3 @@
+-- expect: ZD401
+-- server: mysql 8.0.36
+ALTER TABLE orders MODIFY amount BIGINT;

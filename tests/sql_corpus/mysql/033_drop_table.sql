@@ -1,0 +1,3 @@
+-- expect: ZD410
+-- server: mariadb 10.11
+DROP TABLE IF EXISTS orders;

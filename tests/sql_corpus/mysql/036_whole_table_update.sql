@@ -1,0 +1,3 @@
+-- expect: ZD413
+-- server: mysql 8.0.36
+UPDATE orders SET total = amount / 100;

@@ -1,0 +1,3 @@
+-- expect: ZD405
+-- server: mysql 8.0.36
+ALTER TABLE users ADD COLUMN phone VARCHAR(20), ALGORITHM=INSTANT, LOCK=NONE;

@@ -1,0 +1,3 @@
+-- expect: ok
+-- server: mysql 8.0.36
+ALTER TABLE orders ADD COLUMN total_cents BIGINT AS (total * 100) VIRTUAL, ALGORITHM=INSTANT;
