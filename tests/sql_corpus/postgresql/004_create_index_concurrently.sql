@@ -1,0 +1,2 @@
+-- expect: ok
+CREATE INDEX CONCURRENTLY users_name_idx ON users (name);

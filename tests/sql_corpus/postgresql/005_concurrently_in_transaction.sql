@@ -1,0 +1,4 @@
+-- expect: ZD304
+BEGIN;
+CREATE INDEX CONCURRENTLY users_name_idx ON users (name);
+COMMIT;

@@ -1,0 +1,2 @@
+-- expect: ZD302
+DROP INDEX users_email_idx;

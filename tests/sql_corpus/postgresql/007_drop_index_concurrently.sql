@@ -1,0 +1,2 @@
+-- expect: ok
+DROP INDEX CONCURRENTLY users_email_idx;

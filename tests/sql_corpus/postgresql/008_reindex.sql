@@ -1,0 +1,2 @@
+-- expect: ZD303
+REINDEX INDEX users_email_idx;

@@ -1,0 +1,2 @@
+-- expect: ok
+REINDEX INDEX CONCURRENTLY users_email_idx;

@@ -1,0 +1,2 @@
+-- expect: ZD305
+VACUUM FULL orders;

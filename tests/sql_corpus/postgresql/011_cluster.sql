@@ -1,0 +1,2 @@
+-- expect: ZD305
+CLUSTER orders USING orders_pkey;

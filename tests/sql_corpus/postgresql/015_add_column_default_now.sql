@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();

@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE users ADD COLUMN trial_ends_at timestamptz DEFAULT now() + interval '30 days';

@@ -1,0 +1,2 @@
+-- expect: ZD306
+ALTER TABLE legacy ADD COLUMN seq bigserial;

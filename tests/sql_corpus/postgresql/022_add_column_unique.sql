@@ -1,0 +1,2 @@
+-- expect: ZD312
+ALTER TABLE users ADD COLUMN handle text UNIQUE;

@@ -1,0 +1,2 @@
+-- expect: ZD310
+ALTER TABLE users ADD COLUMN karma integer CHECK (karma >= 0);

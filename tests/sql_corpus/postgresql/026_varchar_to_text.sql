@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE users ALTER COLUMN status TYPE text;

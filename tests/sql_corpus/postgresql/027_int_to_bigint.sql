@@ -1,0 +1,2 @@
+-- expect: ZD308
+ALTER TABLE users ALTER COLUMN age TYPE bigint;

@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14, 2);

@@ -1,0 +1,2 @@
+-- expect: ZD309
+ALTER TABLE users ALTER COLUMN name SET NOT NULL;

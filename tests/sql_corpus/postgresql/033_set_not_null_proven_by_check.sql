@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;

@@ -1,0 +1,8 @@
+-- expect: ok
+BEGIN;
+ALTER TABLE users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) NOT VALID;
+COMMIT;
+BEGIN;
+ALTER TABLE users VALIDATE CONSTRAINT users_name_not_null;
+COMMIT;
+ALTER TABLE users ALTER COLUMN name SET NOT NULL;

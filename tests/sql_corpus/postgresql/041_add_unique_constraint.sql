@@ -1,0 +1,2 @@
+-- expect: ZD312
+ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE (name);

@@ -1,0 +1,3 @@
+-- expect: ok
+CREATE UNIQUE INDEX CONCURRENTLY users_name_key ON users (name);
+ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE USING INDEX users_name_key;

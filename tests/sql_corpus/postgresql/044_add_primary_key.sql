@@ -1,0 +1,2 @@
+-- expect: ZD312
+ALTER TABLE legacy ADD PRIMARY KEY (id);

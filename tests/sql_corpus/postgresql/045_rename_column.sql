@@ -1,0 +1,2 @@
+-- expect: ZD313
+ALTER TABLE users RENAME COLUMN name TO full_name;

@@ -1,0 +1,2 @@
+-- expect: ZD315
+ALTER TABLE users DROP COLUMN bio;

@@ -1,0 +1,2 @@
+-- expect: ZD316
+DROP TABLE legacy;

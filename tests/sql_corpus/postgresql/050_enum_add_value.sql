@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TYPE order_state ADD VALUE 'refunded';

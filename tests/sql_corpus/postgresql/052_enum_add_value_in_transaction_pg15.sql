@@ -1,0 +1,4 @@
+-- expect: ok
+BEGIN;
+ALTER TYPE order_state ADD VALUE 'refunded';
+COMMIT;

@@ -1,0 +1,2 @@
+-- expect: ZD318
+DROP TYPE order_state;

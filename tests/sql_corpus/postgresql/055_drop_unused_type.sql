@@ -1,0 +1,2 @@
+-- expect: ok
+DROP TYPE mood;

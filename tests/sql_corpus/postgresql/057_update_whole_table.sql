@@ -1,0 +1,2 @@
+-- expect: ZD320
+UPDATE users SET status = 'active';

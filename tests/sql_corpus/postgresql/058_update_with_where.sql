@@ -1,0 +1,2 @@
+-- expect: ok
+UPDATE users SET status = 'active' WHERE id = 42;

@@ -1,0 +1,2 @@
+-- expect: ZD320
+DELETE FROM orders;

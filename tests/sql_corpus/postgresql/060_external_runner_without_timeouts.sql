@@ -1,0 +1,3 @@
+-- expect: ZD321
+-- runner: external
+ALTER TABLE users ADD COLUMN nickname text;

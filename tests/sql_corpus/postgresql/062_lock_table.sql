@@ -1,0 +1,5 @@
+-- expect: ZD322
+BEGIN;
+LOCK TABLE users IN ACCESS EXCLUSIVE MODE;
+ALTER TABLE users ADD COLUMN nickname text;
+COMMIT;

@@ -1,0 +1,2 @@
+-- expect: ZD323
+TRUNCATE orders;

@@ -1,0 +1,2 @@
+-- expect: ZD324
+ALTER TABLE orders SET TABLESPACE pg_default;

@@ -1,0 +1,5 @@
+-- expect: ZD325
+BEGIN;
+BEGIN;
+ALTER TABLE users ADD COLUMN nickname text;
+COMMIT;

@@ -1,0 +1,3 @@
+-- expect: ZD325
+BEGIN;
+ALTER TABLE users ADD COLUMN nickname text;

@@ -1,0 +1,2 @@
+-- expect: ZD326
+REFRESH MATERIALIZED VIEW order_totals;

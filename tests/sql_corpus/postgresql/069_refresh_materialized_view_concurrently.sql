@@ -1,0 +1,2 @@
+-- expect: ok
+REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;

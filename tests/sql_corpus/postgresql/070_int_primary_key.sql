@@ -1,0 +1,2 @@
+-- expect: ZD327
+CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL);

@@ -1,0 +1,2 @@
+-- expect: ZD329
+ALTER TABLE orders ADD COLUMN shipped_at timestamp;

@@ -1,0 +1,2 @@
+-- expect: ZD330
+ALTER TABLE events DETACH PARTITION events_2023;

@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY;

@@ -1,0 +1,2 @@
+-- expect: ZD310
+ALTER DOMAIN positive_amount ADD CONSTRAINT positive CHECK (VALUE > 0);

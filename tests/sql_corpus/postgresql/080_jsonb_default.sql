@@ -1,0 +1,2 @@
+-- expect: ok
+ALTER TABLE users ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;

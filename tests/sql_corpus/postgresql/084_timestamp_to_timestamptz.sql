@@ -1,0 +1,2 @@
+-- expect: ZD308
+ALTER TABLE orders ALTER COLUMN placed_at TYPE timestamptz;

@@ -1,0 +1,2 @@
+-- expect: ok
+INSERT INTO users (email, name) VALUES ('admin@example.com', 'Admin');

@@ -1,0 +1,3 @@
+-- expect: ZD303
+-- server: 11
+REINDEX TABLE users;

@@ -1,0 +1,2 @@
+-- expect: ok
+COMMENT ON COLUMN users.bio IS 'shown on the profile page';

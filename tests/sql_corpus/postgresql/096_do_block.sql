@@ -1,0 +1,2 @@
+-- expect: ok
+DO $$ BEGIN RAISE NOTICE 'hello'; END $$;

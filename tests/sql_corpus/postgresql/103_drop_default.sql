@@ -1,0 +1,2 @@
+-- expect: ZD331
+ALTER TABLE orders ALTER COLUMN state DROP DEFAULT;

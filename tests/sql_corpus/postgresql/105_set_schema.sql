@@ -1,0 +1,2 @@
+-- expect: ZD314
+ALTER TABLE orders SET SCHEMA archive;

@@ -1,0 +1,2 @@
+-- expect: ZD316
+DROP VIEW active_users;

@@ -1,0 +1,3 @@
+-- expect: ok
+ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active';
+ALTER TABLE users ALTER COLUMN bio DROP DEFAULT;
