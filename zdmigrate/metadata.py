@@ -203,7 +203,12 @@ def _name(name: Any) -> str | None:
 def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Schema:
     schema = Schema()
     for table in metadata.sorted_tables:
-        schema.add_table(table_model(table, dialect))
+        model = table_model(table, dialect)
+        # Only an app's model says what its ORM writes; the models of operations (table_model,
+        # column_model) describe the database, which never sees a Python-side default.
+        for column in table.columns:
+            model.columns[column.name].app_default = column.default is not None
+        schema.add_table(model)
     for table in metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, sa.Enum) and column.type.name and dialect.caps.enum_types:

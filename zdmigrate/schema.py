@@ -67,6 +67,10 @@ class Column:
     """The expression of a generated (computed) column."""
     on_update: str | None = None
     """MySQL's ``ON UPDATE`` expression (``CURRENT_TIMESTAMP``): the server sets it on update."""
+    app_default: bool = field(default=False, compare=False)
+    """The app's SQLAlchemy model gives a Python-side ``default=``: the ORM writes a value on
+    every insert that leaves the column out. Known only for a model built from metadata (the
+    server never sees it, reflection cannot read it), so comparing models leaves it out."""
 
     @property
     def server_fills(self) -> bool:
@@ -119,6 +123,14 @@ class ForeignKey:
 class Trigger:
     name: str
     definition: str | None = None
+    fills: list[str] = field(default_factory=list)
+    """Columns the trigger sets when a write leaves them out: a zdmigrate sync trigger fills
+    each side of a rename, type change or transform from the other, a fill trigger replaces a
+    NULL. An insert that leaves out a NOT NULL column it fills still succeeds. Reflection cannot
+    read this back: it is known only for triggers a phase state models."""
+    defaults: dict[str, str] = field(default_factory=dict)
+    """Column → SQL default the trigger gives when an insert writes none of the columns it
+    keeps in step: during a rename the old column's server default moves here."""
 
 
 @dataclass
@@ -207,16 +219,44 @@ class EnumType:
 
 
 @dataclass
+class View:
+    """An updatable view showing ``columns`` of one table under another name: what RenameTable
+    leaves under a table's old name while the old app still uses it. Writes through it are the
+    table's writes, with the table's defaults, constraints and triggers."""
+
+    name: str
+    table: str
+    """The qualified name of the table behind it."""
+    columns: list[str]
+    schema: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return join_name(self.schema, self.name)
+
+
+@dataclass
 class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
     enums: dict[str, EnumType] = field(default_factory=dict)
     """PostgreSQL enum types, keyed by qualified name."""
+    views: dict[str, View] = field(default_factory=dict)
+    """Updatable views over one table, keyed by qualified name (see :class:`View`)."""
+    _shared: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    """Tables this schema shares with a copy of it: :meth:`table` copies one before handing
+    it out, so that copying a schema costs only the tables that then change."""
 
     def table(self, qualified: str) -> Table:
+        """The table, for reading or changing. Change tables only through this method:
+        ``tables`` may hold objects shared with copies of this schema."""
         try:
-            return self.tables[qualified]
+            table = self.tables[qualified]
         except KeyError:
             raise TableNotFound(qualified) from None
+        if qualified in self._shared:
+            self._shared.discard(qualified)
+            table = self.tables[qualified] = copy.deepcopy(table)
+        return table
 
     def enum(self, qualified: str) -> EnumType:
         try:
@@ -226,9 +266,29 @@ class Schema:
 
     def add_table(self, table: Table) -> None:
         self.tables[table.qualified_name] = table
+        self._shared.discard(table.qualified_name)
+
+    def relation(self, qualified: str) -> Table:
+        """The table an app reaches by the name ``qualified``: the table itself, or, through a
+        view, a copy of the table behind it named as the view and holding the view's columns."""
+        view = self.views.get(qualified)
+        if view is None:
+            return self.table(qualified)
+        shown = copy.deepcopy(self.table(view.table))
+        shown.schema, shown.name = split_name(qualified)
+        shown.columns = {k: c for k, c in shown.columns.items() if k in view.columns}
+        return shown
 
     def copy(self) -> Schema:
-        return copy.deepcopy(self)
+        """An independent copy; tables are copied when first asked for (see :meth:`table`)."""
+        twin = Schema(
+            tables=dict(self.tables),
+            enums=copy.deepcopy(self.enums),
+            views=copy.deepcopy(self.views),
+        )
+        self._shared = set(self.tables)
+        twin._shared = set(self.tables)
+        return twin
 
     def foreign_keys_to(self, qualified: str) -> list[tuple[Table, ForeignKey]]:
         return [
@@ -243,9 +303,12 @@ class Schema:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": SNAPSHOT_FORMAT,
-            "tables": [asdict(t) for t in sorted(self.tables.values(), key=_table_key)],
+            "tables": [_snapshot_table(t) for t in sorted(self.tables.values(), key=_table_key)],
             "enums": [
                 asdict(e) for e in sorted(self.enums.values(), key=lambda e: e.qualified_name)
+            ],
+            "views": [
+                asdict(v) for v in sorted(self.views.values(), key=lambda v: v.qualified_name)
             ],
         }
 
@@ -282,6 +345,9 @@ class Schema:
             for e in data.get("enums", []):
                 enum = EnumType(**e)
                 schema.enums[enum.qualified_name] = enum
+            for v in data.get("views", []):
+                view = View(**v)
+                schema.views[view.qualified_name] = view
         except (KeyError, TypeError, AttributeError) as exc:
             raise SnapshotError(source, f"malformed snapshot: {exc}") from None
         return schema
@@ -297,6 +363,16 @@ class Schema:
 
 def _table_key(table: Table) -> tuple[str, str]:
     return (table.schema or "", table.name)
+
+
+def _snapshot_table(table: Table) -> dict[str, Any]:
+    """A table as a snapshot keeps it: ``app_default`` only where an app's model sets it, so a
+    snapshot of a database reads as it did before the field existed."""
+    data = asdict(table)
+    for column in data["columns"].values():
+        if not column["app_default"]:
+            del column["app_default"]
+    return data
 
 
 def _by_name(items: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.ops.base import Operation, free_index_name, register
 from zdmigrate.schema import CheckConstraint
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -40,6 +41,14 @@ class AddCheckConstraint(Operation):
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).checks[self.name] = self.model(validated=True)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Checked for new writes from expand on; existing rows are validated in backfill."""
+        checks = schema.table(self.table).checks
+        if phase is Phase.EXPAND:
+            checks[self.name] = self.model(validated=not dialect.caps.not_valid_constraints)
+        elif phase is Phase.BACKFILL:
+            checks[self.name].validated = True
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         validated = not dialect.caps.not_valid_constraints

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, column_list, columns_exist, free_index_name, register
 from zdmigrate.schema import ForeignKey
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -86,6 +87,15 @@ class AddForeignKey(Operation):
         # The index InnoDB adds for the key is not modelled while the key exists: reflection
         # leaves it out too, as CreateTable's model does.
         schema.table(self.table).foreign_keys[self.name] = self.model(dialect, validated=True)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Checked for new writes from expand on; the existing rows are checked in backfill (by
+        VALIDATE, or by a scan where the key was added with the checks off)."""
+        foreign_keys = schema.table(self.table).foreign_keys
+        if phase is Phase.EXPAND:
+            foreign_keys[self.name] = self.model(dialect, validated=False)
+        elif phase is Phase.BACKFILL:
+            foreign_keys[self.name].validated = True
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         add = dialect.add_foreign_key(self.table, self.model(dialect, validated=False))

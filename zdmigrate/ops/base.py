@@ -10,7 +10,11 @@ An operation is a frozen dataclass with the same methods in the same order:
   schema as it was before the operation;
 - ``undo_backfill`` and ``rollback``: what undoes the schema changes of backfill (most operations
   make none: backfill fills data) and of expand. A rollback runs the first only where backfill
-  ran, so each can assume the state its phase left.
+  ran, so each can assume the state its phase left;
+- ``apply_phase(schema, dialect, phase)``: change the schema model by what one phase really
+  leaves on the server, so that the planner sees the states both app versions meet. Expand,
+  backfill and contract in turn give what ``apply`` gives. Most operations change the schema in
+  one phase only, named by ``lands_in``; those with states in between override it.
 
 Statements come from the dialect; operations decide only which phase each belongs to, and branch
 on ``dialect.caps``, never on the dialect's name.
@@ -18,7 +22,9 @@ on ``dialect.caps``, never on the dialect's name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from zdmigrate.errors import (
     ColumnExists,
@@ -28,6 +34,7 @@ from zdmigrate.errors import (
     TableExists,
 )
 from zdmigrate.schema import is_expression, uses_column
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -48,8 +55,15 @@ def register(cls: OperationClass) -> OperationClass:
     return cls
 
 
+@dataclass(frozen=True)
 class Operation:
     """Base of every operation. Subclasses are frozen dataclasses."""
+
+    ignore: Mapping[str, str] = field(
+        default_factory=dict, kw_only=True, compare=False, hash=False, repr=False
+    )
+    """Planner findings to accept for this operation: rule code → the reason, which the
+    report shows (``ignore={"ZD201": "the table has 40 rows"}``)."""
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         """Raise a SchemaError if this operation does not fit ``schema``."""
@@ -57,6 +71,17 @@ class Operation:
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         """Change ``schema`` to the state after contract."""
         raise NotImplementedError
+
+    lands_in: ClassVar[Phase] = Phase.EXPAND
+    """The phase whose statements make the whole of ``apply``'s change: expand for what is
+    added (nothing uses it yet), contract for what is taken away (the old app uses it until
+    then)."""
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Change ``schema`` by what this operation's ``phase`` leaves on the server. The schema
+        is the one the phase meets, where other operations' phases may have run in between."""
+        if phase == self.lands_in:
+            self.apply(schema, dialect)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         return []
@@ -88,7 +113,8 @@ class Operation:
 
 
 def absent_table(schema: Schema, table: str) -> None:
-    if table in schema.tables:
+    # A view holds a name as a table does: the one a renamed table leaves for the old app.
+    if table in schema.tables or table in schema.views:
         raise TableExists(table)
 
 

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from zdmigrate.dialects import SyncDirection
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, absent_column, copyable_column, key_of, register
-from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy
+from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy, add_triggers, drop_triggers
 from zdmigrate.ops.rename_column import RenameColumn
 from zdmigrate.schema import Column
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
@@ -75,12 +76,54 @@ class ChangeColumnType(Operation):
         key_of(schema, self.table)
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
-        schema.table(self.table).column(self.column).type = self.new_type(dialect)
+        column = schema.table(self.table).column(self.column)
+        column.type = self.new_type(dialect)
+        column.default = self.new_default(column.default, dialect)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Expand adds the shadow, filled by the trigger. Backfill ends with the swap: the
+        column has the new type under its name (nullable, with a NOT NULL check NOT VALID on
+        PostgreSQL where it was NOT NULL), the old one is retired and filled by the trigger.
+        Contract leaves what ``apply`` leaves."""
+        copied = self.copy(dialect)
+        if phase is Phase.EXPAND:
+            copied.apply_expand(schema, dialect)
+        elif phase is Phase.BACKFILL:
+            not_null = self.not_null(schema)
+            RenameColumn(self.table, self.column, self.shadow(dialect)).apply_twins(schema, dialect)
+            table = schema.table(self.table)
+            swapped = self._exchanged(table, self.shadow(dialect), self.retired(dialect))
+            swapped.column(self.column).default = self.new_default(
+                swapped.column(self.column).default, dialect
+            )
+            drop_triggers(swapped, copied.trigger(dialect), dialect)
+            add_triggers(swapped, copied.trigger(dialect), dialect, self.backward(dialect).targets)
+            schema.add_table(swapped)
+            if not_null:
+                not_null.apply_expand(schema, dialect)
+        elif phase is Phase.CONTRACT:
+            table = schema.table(self.table)
+            retired = self.retired(dialect)
+            rename = RenameColumn(self.table, retired, self.column)
+            pairs, uniques = rename.twins(schema, dialect), rename.uniques(schema, dialect)
+            nullable = table.column(retired).nullable
+            copied.apply_drop_trigger(schema, dialect)
+            table.drop_column(retired)
+            rename.apply_twin_names(schema, pairs, uniques)
+            if not nullable:
+                NotNullByCheck(self.table, self.column).apply_contract(schema, dialect)
 
     # --- the recipe ----------------------------------------------------------------------
 
     def new_type(self, dialect: Dialect) -> str:
         return dialect.render_type(self.type_)
+
+    def new_default(self, default: str | None, dialect: Dialect) -> str | None:
+        """The column's server default as the server spells it for the new type: MySQL reads
+        the default 0 of a DECIMAL(12,2) column back as 0.00."""
+        return (
+            None if default is None else dialect.normalize_default(default, self.new_type(dialect))
+        )
 
     def shadow(self, dialect: Dialect) -> str:
         return dialect.object_name(self.column, "new")

@@ -13,6 +13,8 @@ from zdmigrate.ops.base import Operation, absent_table, register
 from zdmigrate.schema import split_name
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from zdmigrate.dialects import Dialect
     from zdmigrate.schema import Schema, Table
     from zdmigrate.steps import Statement
@@ -27,9 +29,15 @@ class CreateTable(Operation):
     table: str
     elements: tuple[Any, ...] = field(default=())
 
-    def __init__(self, table: str, *elements: sa.Column[Any] | sa.Constraint | sa.Index) -> None:
+    def __init__(
+        self,
+        table: str,
+        *elements: sa.Column[Any] | sa.Constraint | sa.Index,
+        ignore: Mapping[str, str] | None = None,
+    ) -> None:
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "elements", elements)
+        object.__setattr__(self, "ignore", dict(ignore or {}))
 
     @cached_property
     def sa_table(self) -> sa.Table:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, register
-from zdmigrate.steps import add_note
+from zdmigrate.steps import Phase, add_note
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -54,6 +54,13 @@ class DropColumn(Operation):
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).drop_column(self.column)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Expand loosens a column the new app's inserts could not leave out; contract drops it."""
+        if phase is Phase.EXPAND and self.loosens(schema):
+            schema.table(self.table).column(self.column).nullable = True
+        elif phase is Phase.CONTRACT:
+            self.apply(schema, dialect)
 
     def loosens(self, schema: Schema) -> bool:
         """The new app's inserts would fail on the column as it is: expand makes it nullable."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation, ObjectNotFound
 from zdmigrate.ops.base import Operation, register
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 class DropConstraint(Operation):
     name: str
     table: str
+
+    lands_in = Phase.CONTRACT
 
     def kind(self, schema: Schema) -> str:
         """The kind as the dialect's drop_constraint takes it: unique, check or foreign key."""

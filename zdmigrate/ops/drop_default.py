@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, register
-from zdmigrate.steps import add_note
+from zdmigrate.steps import Phase, add_note
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 class DropDefault(Operation):
     table: str
     column: str
+
+    lands_in = Phase.CONTRACT
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         if schema.table(self.table).column(self.column).default is None:

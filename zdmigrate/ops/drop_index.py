@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation, ObjectNotFound
 from zdmigrate.ops.base import Operation, register
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 class DropIndex(Operation):
     name: str
     table: str
+
+    lands_in = Phase.CONTRACT
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         table = schema.table(self.table)

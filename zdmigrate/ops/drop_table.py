@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, register
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class DropTable(Operation):
     table: str
+
+    lands_in = Phase.CONTRACT
 
     def validate(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table)

@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zdmigrate.dialects import SyncDirection
 from zdmigrate.ops.base import key_of
-from zdmigrate.schema import CheckConstraint, Column, Index, split_name
+from zdmigrate.schema import CheckConstraint, Column, Index, Trigger, split_name
 from zdmigrate.steps import BatchedUpdate
 
 if TYPE_CHECKING:
@@ -65,6 +66,27 @@ class NotNullByCheck:
         if not dialect.caps.not_valid_constraints:
             return []
         return [dialect.drop_constraint(self.table, self.check(dialect).name, "check")]
+
+    # What each step leaves on the server, in the schema model: the check NOT VALID, validated,
+    # then gone once the column is NOT NULL. Without NOT VALID only the last step is there.
+
+    def apply_expand(self, schema: Schema, dialect: Dialect) -> None:
+        if dialect.caps.not_valid_constraints:
+            table = schema.table(self.table)
+            check = self.check(dialect)
+            types = {name: column.type for name, column in table.columns.items()}
+            check.expression = dialect.normalize_expression(check.expression, types)
+            table.checks[check.name] = check
+
+    def apply_backfill(self, schema: Schema, dialect: Dialect) -> None:
+        check = schema.table(self.table).checks.get(self.check(dialect).name)
+        if check is not None:
+            check.validated = True
+
+    def apply_contract(self, schema: Schema, dialect: Dialect) -> None:
+        table = schema.table(self.table)
+        table.column(self.column).nullable = False
+        table.checks.pop(self.check(dialect).name, None)
 
     def _with_check(self, schema: Schema, dialect: Dialect, *, validated: bool) -> Table:
         table = copy.deepcopy(schema.table(self.table))
@@ -163,6 +185,25 @@ class SyncedCopy:
             dialect.drop_column(self.table, c.name) for c in self.new_columns
         ]
 
+    def apply_expand(self, schema: Schema, dialect: Dialect) -> None:
+        """The new columns and the trigger that fills each side from the other, in the model."""
+        table = schema.table(self.table)
+        for column in self.new_columns:
+            table.columns[column.name] = copy.deepcopy(column)
+        fills = self.forward.targets + (self.backward.targets if self.backward else ())
+        add_triggers(table, self.trigger(dialect), dialect, fills, dict(self.forward.defaults))
+
+    def apply_drop_trigger(self, schema: Schema, dialect: Dialect) -> None:
+        drop_triggers(schema.table(self.table), self.trigger(dialect), dialect)
+
+    def held_defaults(self, schema: Schema, dialect: Dialect) -> dict[str, str]:
+        """The defaults the trigger holds in the model (a rename's old server default)."""
+        table = schema.table(self.table)
+        for name in trigger_names(self.table, self.trigger(dialect), dialect):
+            if name in table.triggers:
+                return dict(table.triggers[name].defaults)
+        return {}
+
 
 def detached(column: Column, name: str) -> Column:
     """``column`` as a synced copy adds it: nullable, no default, filled by the trigger."""
@@ -171,3 +212,40 @@ def detached(column: Column, name: str) -> Column:
 
 def indexes_on(table: Table, column: str) -> list[Index]:
     return [i for i in table.indexes.values() if column in i.columns]
+
+
+# --- triggers in the schema model ----------------------------------------------------------
+
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`')
+
+
+def trigger_names(table: str, name: str, dialect: Dialect) -> list[str]:
+    """The names the server knows the row triggers made for ``name`` by: one on PostgreSQL,
+    one per event on MySQL. Read off the dialect's own DROP TRIGGER statements, so that the
+    dialect stays the one place that names them."""
+    names = []
+    for statement in dialect.drop_sync_trigger(table, name):
+        head = statement.sql.partition(" ON ")[0]
+        if head.startswith("DROP TRIGGER") and (quoted := _QUOTED.findall(head)):
+            double, backtick = quoted[-1]
+            names.append(double.replace('""', '"') or backtick.replace("``", "`"))
+    return names
+
+
+def add_triggers(
+    table: Table,
+    name: str,
+    dialect: Dialect,
+    fills: tuple[str, ...] | list[str],
+    defaults: dict[str, str] | None = None,
+) -> None:
+    """The row triggers zdmigrate makes for ``name`` on ``table``, filling ``fills``."""
+    for trigger in trigger_names(table.qualified_name, name, dialect):
+        table.triggers[trigger] = Trigger(
+            name=trigger, fills=list(fills), defaults=dict(defaults or {})
+        )
+
+
+def drop_triggers(table: Table, name: str, dialect: Dialect) -> None:
+    for trigger in trigger_names(table.qualified_name, name, dialect):
+        table.triggers.pop(trigger, None)

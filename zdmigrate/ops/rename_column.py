@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.dialects import SyncDirection
 from zdmigrate.ops.base import Operation, absent_column, copyable_column, register
+from zdmigrate.ops.create_index import CreateIndex
 from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy, detached, indexes_on
-from zdmigrate.schema import Index
+from zdmigrate.schema import Index, UniqueConstraint
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -41,6 +43,32 @@ class RenameColumn(Operation):
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).rename_column(self.old, self.new)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Both columns exist until contract: the new one nullable and without a default, the
+        trigger filling each from the other and holding the old one's default. Backfill builds
+        the twins of the old column's indexes and, on PostgreSQL, a validated NOT NULL check on
+        the new column. Contract leaves what ``apply`` leaves."""
+        table = schema.table(self.table)
+        copied = self.copy(schema, dialect)
+        if phase is Phase.EXPAND:
+            copied.apply_expand(schema, dialect)
+            table.column(self.old).default = None
+        elif phase is Phase.BACKFILL:
+            self.apply_twins(schema, dialect)
+            if not_null := self.not_null(schema):
+                not_null.apply_expand(schema, dialect)
+                not_null.apply_backfill(schema, dialect)
+        elif phase is Phase.CONTRACT:
+            not_null = self.not_null(schema)
+            pairs, uniques = self.twins(schema, dialect), self.uniques(schema, dialect)
+            default = copied.held_defaults(schema, dialect).get(self.old)
+            copied.apply_drop_trigger(schema, dialect)
+            table.column(self.new).default = default
+            table.drop_column(self.old)
+            self.apply_twin_names(schema, pairs, uniques)
+            if not_null:
+                not_null.apply_contract(schema, dialect)
 
     # --- the recipe ----------------------------------------------------------------------
 
@@ -98,6 +126,28 @@ class RenameColumn(Operation):
             for unique in table.uniques.values()
             if self.old in unique.columns and unique.name not in table.indexes
         ]
+
+    def apply_twins(self, schema: Schema, dialect: Dialect) -> None:
+        """The twins built, in the model: as indexes, or as the unique constraints a unique
+        index is on servers where the two are one."""
+        for _, twin in self.twins(schema, dialect) + self.uniques(schema, dialect):
+            build = CreateIndex(twin.name, self.table, twin.columns, twin.unique, twin.where)
+            build.apply(schema, dialect)
+
+    def apply_twin_names(
+        self, schema: Schema, pairs: list[tuple[Index, Index]], uniques: list[tuple[str, Index]]
+    ) -> None:
+        """Once the old column is gone with its indexes, the twins take their names, and the
+        twins of unique constraints become those constraints."""
+        table = schema.table(self.table)
+        for index, twin in pairs:
+            built = table.indexes.pop(twin.name)
+            built.name = index.name
+            table.indexes[index.name] = built
+        for name, twin in uniques:
+            table.indexes.pop(twin.name, None)
+            table.uniques.pop(twin.name, None)
+            table.uniques[name] = UniqueConstraint(name=name, columns=list(twin.columns))
 
     # --- phases --------------------------------------------------------------------------
 

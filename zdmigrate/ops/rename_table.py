@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, absent_table, register
-from zdmigrate.schema import join_name, split_name
+from zdmigrate.schema import View, join_name, split_name
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -46,12 +47,26 @@ class RenameTable(Operation):
             )
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
-        table = schema.tables.pop(self.old)
+        table = schema.table(self.old)
+        del schema.tables[self.old]
         table.name = split_name(self.new)[1]
         schema.add_table(table)
         # The servers keep foreign keys pointing at the table through a rename.
-        for _, fk in schema.foreign_keys_to(self.old):
-            fk.ref_table = self.new
+        for referencing, fk in schema.foreign_keys_to(self.old):
+            schema.table(referencing.qualified_name).foreign_keys[fk.name].ref_table = self.new
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Expand renames the table and leaves a view of its columns under the old name, for
+        the old app; contract drops the view."""
+        if phase is Phase.EXPAND:
+            columns = list(schema.table(self.old).columns)
+            self.apply(schema, dialect)
+            view_schema, name = split_name(self.old)
+            schema.views[self.old] = View(
+                name=name, table=self.new, columns=columns, schema=view_schema
+            )
+        elif phase is Phase.CONTRACT:
+            schema.views.pop(self.old, None)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         return dialect.rename_table_with_view(self.old, self.new)

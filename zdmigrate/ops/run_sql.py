@@ -1,9 +1,10 @@
 """RunSQL: the escape hatch, SQL the user writes, run in the phase they name.
 
-``RunSQL(sql, phase="expand", reverse=None, lock=None, transactional=True)``. RunSQL is opaque
-to the schema model: ``apply`` changes nothing, so later operations do not see what the SQL
-made, and the planner can only report the lock the user declares (``lock=``, in the server's
-words such as "ACCESS EXCLUSIVE"; "unknown" until declared) — it will analyse the SQL later.
+``RunSQL(sql, phase="expand", reverse=None, lock=None, transactional=True)``. The SQL is read
+by :mod:`zdmigrate.analyze` (a real parser for each server): ``apply`` carries what it makes into
+the schema model, so later operations and the planner see it, and each statement gets the lock
+facts the analyser finds. A lock declared with ``lock=`` (in the server's words, such as
+"ACCESS EXCLUSIVE") is taken as given instead.
 
 ``reverse`` runs on rollback, where ``phase`` was expand or backfill; rollback never runs after
 contract, so a reverse for contract SQL is refused rather than silently never run. The declared
@@ -17,7 +18,7 @@ statements of one RunSQL still share a transaction where DDL is transactional.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
@@ -25,12 +26,12 @@ from zdmigrate.ops.base import Operation, register
 from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
+    from zdmigrate.analyze import Analysis
     from zdmigrate.dialects import Dialect
     from zdmigrate.schema import Schema
     from zdmigrate.steps import Statement
 
 PHASES = (Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT)
-UNKNOWN_LOCK = "unknown"
 
 
 @register
@@ -55,34 +56,52 @@ class RunSQL(Operation):
             )
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
-        """Opaque to the schema model: nothing changes in it."""
+        """What the SQL makes, as far as the analyser can read it."""
+        after = self.analysis(schema, dialect).schema
+        for f in fields(schema):
+            setattr(schema, f.name, getattr(after, f.name))
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """The SQL's effect lands in the phase it runs in."""
+        if phase == self.phase:
+            self.apply(schema, dialect)
+
+    def analysis(self, schema: Schema, dialect: Dialect, sql: str | None = None) -> Analysis:
+        """``sql`` (default: this operation's SQL) read by the analyser, from ``schema``."""
+        from zdmigrate.analyze import analyze
+
+        return analyze(self.sql if sql is None else sql, dialect, schema)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return self._statements(Phase.EXPAND, self.sql, dialect)
+        return self._statements(Phase.EXPAND, self.sql, schema, dialect)
 
     def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return self._statements(Phase.BACKFILL, self.sql, dialect)
+        return self._statements(Phase.BACKFILL, self.sql, schema, dialect)
 
     def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return self._statements(Phase.CONTRACT, self.sql, dialect)
+        return self._statements(Phase.CONTRACT, self.sql, schema, dialect)
 
     def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return self._statements(Phase.BACKFILL, self.reverse, dialect)
+        return self._statements(Phase.BACKFILL, self.reverse, schema, dialect)
 
     def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        return self._statements(Phase.EXPAND, self.reverse, dialect)
+        return self._statements(Phase.EXPAND, self.reverse, schema, dialect)
 
-    def _statements(self, phase: Phase, sql: str | None, dialect: Dialect) -> list[Statement]:
+    def _statements(
+        self, phase: Phase, sql: str | None, schema: Schema, dialect: Dialect
+    ) -> list[Statement]:
         """The statements of ``sql`` if this operation runs in ``phase``, else none."""
         if self.phase != phase or sql is None:
             return []
-        note = None if self.lock else "declare lock= so the planner can judge it"
+        if self.lock is not None:
+            return [
+                dialect.statement(statement, self.lock, transactional=self.transactional)
+                for statement in dialect.split_script(sql)
+            ]
         return [
-            dialect.statement(
-                statement,
-                self.lock or UNKNOWN_LOCK,
-                transactional=self.transactional,
-                note=note,
+            replace(
+                analysed.statement,
+                transactional=analysed.statement.transactional and self.transactional,
             )
-            for statement in dialect.split_script(sql)
+            for analysed in self.analysis(schema, dialect, sql).statements
         ]

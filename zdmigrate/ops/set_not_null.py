@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.base import Operation, key_of, register
-from zdmigrate.ops.recipes import NotNullByCheck
+from zdmigrate.ops.recipes import NotNullByCheck, add_triggers, drop_triggers
 from zdmigrate.schema import split_name
-from zdmigrate.steps import BatchedUpdate
+from zdmigrate.steps import BatchedUpdate, Phase
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -68,6 +68,22 @@ class SetNotNull(Operation):
 
     def apply(self, schema: Schema, dialect: Dialect) -> None:
         schema.table(self.table).column(self.column).nullable = False
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """The column stays nullable until contract. Before, the fill trigger fills it and (on
+        PostgreSQL) the NOT NULL check refuses a NULL in new writes, validated in backfill."""
+        recipe = self.recipe()
+        if phase is Phase.EXPAND:
+            if self.fill is not None:
+                table = schema.table(self.table)
+                add_triggers(table, self.trigger(dialect), dialect, [self.column])
+            recipe.apply_expand(schema, dialect)
+        elif phase is Phase.BACKFILL:
+            recipe.apply_backfill(schema, dialect)
+        elif phase is Phase.CONTRACT:
+            if self.fill is not None:
+                drop_triggers(schema.table(self.table), self.trigger(dialect), dialect)
+            recipe.apply_contract(schema, dialect)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         statements: list[Statement] = []

@@ -39,6 +39,7 @@ from zdmigrate.ops.base import (
 )
 from zdmigrate.ops.drop_column import DropColumn
 from zdmigrate.ops.recipes import NotNullByCheck, SyncedCopy, detached
+from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -100,6 +101,27 @@ class TransformColumn(Operation):
             table.columns[column.name] = column
         for name in self.drop:
             table.drop_column(name)
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """Expand adds the new columns (nullable, no default) and the trigger filling each side
+        from the other, and loosens retired columns the trigger does not fill. Backfill ends
+        with NOT NULL checks NOT VALID on PostgreSQL. Contract leaves what ``apply`` leaves."""
+        if phase is Phase.EXPAND:
+            self.copy(dialect).apply_expand(schema, dialect)
+            for drop in self.unfilled_drops():
+                drop.apply_phase(schema, dialect, phase)
+        elif phase is Phase.BACKFILL:
+            for not_null in self.not_null(dialect):
+                not_null.apply_expand(schema, dialect)
+        elif phase is Phase.CONTRACT:
+            table = schema.table(self.table)
+            for column in self.models(dialect):
+                table.column(column.name).default = column.default
+            self.copy(dialect).apply_drop_trigger(schema, dialect)
+            for name in self.drop:
+                DropColumn(self.table, name).apply_phase(schema, dialect, phase)
+            for not_null in self.not_null(dialect):
+                not_null.apply_contract(schema, dialect)
 
     # --- the recipe ----------------------------------------------------------------------
 
