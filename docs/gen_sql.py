@@ -31,9 +31,9 @@ from sqlalchemy import (
 )
 
 from zdmigrate import ops
-from zdmigrate.cli import render_step
 from zdmigrate.dialects import get_dialect
 from zdmigrate.migration import CompiledMigration, Migration, compile_migration
+from zdmigrate.plan.report import annotated_sql
 from zdmigrate.schema import Schema
 from zdmigrate.steps import Phase
 
@@ -305,7 +305,7 @@ def phases(migration: CompiledMigration) -> str:
     for phase in (Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT, Phase.ROLLBACK):
         steps = migration.steps[phase]
         if steps:
-            sql = "\n".join(render_step(step) for step in steps)
+            sql = "\n".join(annotated_sql(step) for step in steps)
             parts.append(f"**{phase}**\n\n```sql\n{sql}\n```\n")
         else:
             parts.append(f"**{phase}** — nothing\n")

@@ -29,6 +29,14 @@ migration = Migration(
         ops.AddUniqueConstraint(
             "uq_order_items_order_product", "order_items", ["order_id", "product_id"]
         ),
-        ops.AddCheckConstraint("ck_order_items_quantity_positive", "order_items", "quantity > 0"),
+        ops.AddCheckConstraint(
+            "ck_order_items_quantity_positive",
+            "order_items",
+            "quantity > 0",
+            # MySQL and MariaDB check a new CHECK only by copying the table (PostgreSQL adds
+            # it NOT VALID and validates it online). Accepted here; a big table needs
+            # `zdmigrate alter`.
+            ignore={"ZD202": "order_items is small in this shop; the copy takes milliseconds"},
+        ),
     ],
 )

@@ -70,15 +70,25 @@ def test_snake_case(name: str, snake: str) -> None:
     assert snake_case(name) == snake
 
 
-@pytest.fixture(scope="module")
-def gen_sql() -> ModuleType:
-    """docs/gen_sql.py, which writes the SQL on the operation pages."""
-    spec = importlib.util.spec_from_file_location("gen_sql", DOCS / "gen_sql.py")
+def docs_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def gen_sql() -> ModuleType:
+    """docs/gen_sql.py, which writes the SQL on the operation pages."""
+    return docs_script("gen_sql")
+
+
+@pytest.fixture(scope="module")
+def gen_rules() -> ModuleType:
+    """docs/gen_rules.py, which writes the rules index and the nav's Rules section."""
+    return docs_script("gen_rules")
 
 
 def test_every_operation_has_an_sql_example(gen_sql: ModuleType) -> None:
@@ -91,3 +101,19 @@ def test_the_sql_on_the_operation_pages_is_up_to_date(gen_sql: ModuleType) -> No
     assert stale == [], (
         f"the SQL on {', '.join(stale)} is out of date: run `python docs/gen_sql.py`"
     )
+
+
+def test_every_rule_has_a_page_titled_by_its_code_and_name(gen_rules: ModuleType) -> None:
+    for code, name, _, _ in gen_rules.all_rules():
+        page = DOCS / "rules" / f"{code}.md"
+        assert page.exists(), f"{code} has no page"
+        assert page.read_text().splitlines()[0] == f"# {code} {name}"
+        text = page.read_text().lower()
+        for section in ("## problem", "## example", "## safe recipe"):
+            assert section in text, f"{code}: no {section!r} section"
+
+
+def test_the_rules_index_and_nav_are_up_to_date(gen_rules: ModuleType) -> None:
+    """Regenerate with: .venv/bin/python docs/gen_rules.py"""
+    assert (DOCS / "rules" / "index.md").read_text() == gen_rules.index_page()
+    assert gen_rules.MKDOCS.read_text() == gen_rules.mkdocs_with_nav()

@@ -4,7 +4,8 @@ A :class:`Rule` is registered once, where its check lives, under a stable code; 
 change meaning and are never reused. Code ranges:
 
 - ``ZD1xx`` compatibility of an app version with a phase state (:mod:`zdmigrate.plan.compat`);
-- ``ZD2xx`` lock, rewrite and scan facts of any step, from either dialect (:mod:`zdmigrate.plan.locks`);
+- ``ZD190`` a release whose phases cannot run in order (:mod:`zdmigrate.plan.planner`);
+- ``ZD2xx`` lock, rewrite and scan facts of any step, either dialect (:mod:`zdmigrate.plan.locks`);
 - ``ZD3xx`` PostgreSQL SQL (:mod:`zdmigrate.analyze.postgresql`);
 - ``ZD4xx`` MySQL and MariaDB SQL (:mod:`zdmigrate.analyze.mysql`).
 
@@ -46,15 +47,25 @@ class Rule:
         *,
         help: str | None = None,
         severity: Severity | None = None,
-        **where: str | int | None,
+        phase: str | None = None,
+        app: str | None = None,
+        table: str | None = None,
+        column: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
     ) -> Finding:
-        """A finding of this rule. ``where``: phase, app, table, column, file, line."""
+        """A finding of this rule, with the rule's severity and help unless given."""
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             message=message,
             help=help or self.help,
-            **where,  # type: ignore[arg-type]
+            phase=phase,
+            app=app,
+            table=table,
+            column=column,
+            file=file,
+            line=line,
         )
 
 
@@ -84,9 +95,13 @@ class Finding:
     file: str | None = None
     line: int | None = None
 
-    def at(self, **where: str | int | None) -> Finding:
-        """The same finding with more of its place filled in."""
-        return replace(self, **where)  # type: ignore[arg-type]
+    def at(self, *, file: str | None, line: int | None) -> Finding:
+        """The same finding placed in a file; a line it already has is kept."""
+        return replace(self, file=file, line=self.line or line)
+
+    def with_phase(self, phase: str) -> Finding:
+        """The same finding in ``phase`` unless it names its own."""
+        return self if self.phase else replace(self, phase=str(phase))
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "severity": str(self.severity)}

@@ -107,14 +107,16 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
                 (Phase.BACKFILL, operation.backfill),
                 (Phase.CONTRACT, operation.contract),
             ):
-                steps[phase] += [Step(phase, name, s) for s in build(current, dialect)]
+                steps[phase] += [
+                    Step(phase, name, s, position=position) for s in build(current, dialect)
+                ]
             rollbacks.append(
                 [
-                    Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL)
+                    Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL, position=position)
                     for s in operation.undo_backfill(current, dialect)
                 ]
                 + [
-                    Step(Phase.ROLLBACK, name, s, undoes=Phase.EXPAND)
+                    Step(Phase.ROLLBACK, name, s, undoes=Phase.EXPAND, position=position)
                     for s in operation.rollback(current, dialect)
                 ]
             )
@@ -204,22 +206,85 @@ def _error_line(exc: Exception, path: Path) -> str:
     return ""
 
 
+def load_sql_file(path: Path) -> Migration:
+    """A plain ``.sql`` migration (Flyway, dbmate, hand-written): its statements run in expand,
+    as one RunSQL whose locks and effects are read off the SQL by :mod:`zdmigrate.analyze`."""
+    from zdmigrate.ops.run_sql import RunSQL
+
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise MigrationLoadError(str(path), "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationLoadError(str(path), f"cannot read: {exc}") from None
+    if not text.strip():
+        raise MigrationLoadError(str(path), "the file is empty")
+    return Migration(
+        id=path.stem, operations=[RunSQL(text)], path=str(path), checksum=checksum(path)
+    )
+
+
 def load_path(path: Path) -> list[Migration]:
-    """One migration file, or every ``*.py`` migration in a folder, ordered by id."""
+    """One migration file (``.py`` or plain ``.sql``), or every one in a folder, ordered by id."""
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
-        migrations = [load_file(p) for p in files]
+        files = sorted(
+            p for p in path.iterdir() if p.suffix in (".py", ".sql") and not p.name.startswith("_")
+        )
+        migrations = [load_sql_file(p) if p.suffix == ".sql" else load_file(p) for p in files]
         if not migrations:
             raise MigrationLoadError(str(path), "no migration files in this folder")
     elif path.suffix == ".py":
         migrations = [load_file(path)]
+    elif path.suffix == ".sql":
+        migrations = [load_sql_file(path)]
     elif not path.exists():
         raise MigrationLoadError(str(path), "no such file or folder")
     else:
-        raise MigrationLoadError(str(path), "expected a migration .py file or a folder of them")
+        raise MigrationLoadError(
+            str(path), "expected a migration .py or .sql file, or a folder of them"
+        )
+    return _unique(migrations)
+
+
+def _unique(migrations: list[Migration]) -> list[Migration]:
+    """The migrations ordered by id; two files with one id are refused."""
     seen: dict[str, str | None] = {}
     for m in migrations:
         if m.id in seen:
             raise MigrationLoadError(str(m.path), f"id {m.id!r} is also used by {seen[m.id]}")
         seen[m.id] = m.path
     return sorted(migrations, key=lambda m: m.id)
+
+
+def load_release(paths: Sequence[Path]) -> tuple[list[Migration], list[Migration]]:
+    """The migrations at ``paths`` (files or folders), and their history: for files, the
+    migrations of the same folder that come before the first of them, so that they are
+    compiled against the schema those make. Returns (history, wanted)."""
+    wanted = _unique([m for path in paths for m in load_path(path)])
+    if any(path.is_dir() for path in paths):
+        return [], wanted
+    first = wanted[0].id
+    shown = {m.id for m in wanted}
+    folders = {path.parent for path in paths if path.parent.is_dir()}
+    history = [
+        m
+        for folder in sorted(folders)
+        for m in load_path(folder)
+        if m.id < first and m.id not in shown
+    ]
+    return _unique(history), wanted
+
+
+def compile_release(
+    history: Sequence[Migration], wanted: Sequence[Migration], dialect: Dialect, schema: Schema
+) -> tuple[Schema, list[CompiledMigration]]:
+    """Compile ``history`` (not kept) and then ``wanted`` on top of ``schema``.
+    Returns the schema before the first wanted migration, and the wanted ones compiled."""
+    for migration in history:
+        schema = compile_migration(migration, schema, dialect).after
+    before = schema
+    compiled = []
+    for migration in wanted:
+        compiled.append(compile_migration(migration, schema, dialect))
+        schema = compiled[-1].after
+    return before, compiled

@@ -46,7 +46,9 @@ class Statement:
     rewrite: bool = False
     scan: bool = False
     online: bool = True
-    """False where this server cannot make the change without blocking traffic for its length."""
+    """False where the lock in ``blocks`` is held for the length of the work (a rewrite or a
+    scan under ACCESS EXCLUSIVE, ALGORITHM=COPY), not just briefly at its start and end. The
+    planner reads a rewrite or scan of an online statement as done while traffic goes on."""
     note: str | None = None
     """Why the statement is shaped as it is, or what to do where it is not online."""
     table: str | None = None
@@ -62,6 +64,8 @@ class Step:
     statement: Statement
     undoes: Phase | None = None
     """For a rollback step: the phase whose change it undoes. It runs only if that phase ran."""
+    position: int | None = None
+    """The 1-based position in its migration of the operation it comes from."""
 
     @property
     def sql(self) -> str:

@@ -148,7 +148,9 @@ def test_steps_and_lock_facts() -> None:
     # One statement per step: 2 + 2 + 2; a comment stays with the statement after it.
     assert len(expand) == 6
     assert expand[1].sql.endswith("UPDATE rs_items SET tag = '10%' WHERE name LIKE 'seed%'")
-    assert expand[0].lock == "unknown" and expand[0].note and "declare lock=" in expand[0].note
+    # Undeclared locks are read off the SQL by the analyser; a declared one is taken as given.
+    assert (expand[0].lock, expand[0].blocks) == ("ACCESS EXCLUSIVE", ("reads", "writes"))
+    assert expand[1].lock == "ROW EXCLUSIVE"
     assert expand[4].lock == "SHARE UPDATE EXCLUSIVE" and expand[4].note is None
     assert not expand[4].transactional and expand[0].transactional
     assert [s.sql for s in steps[Phase.BACKFILL]] == [
@@ -172,9 +174,13 @@ def test_declared_lock_says_what_it_blocks() -> None:
     assert statement.blocks == ("reads", "writes")
 
 
-def test_apply_leaves_the_model_alone() -> None:
-    compiled = compile_ops("postgresql", SETUP, operations("postgresql"))
-    assert compiled.after == compiled.before
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_apply_carries_what_the_sql_makes_into_the_model(server: str) -> None:
+    compiled = compile_ops(server, SETUP, operations(server))
+    before, after = compiled.before.table("rs_items"), compiled.after.table("rs_items")
+    assert set(after.columns) == set(before.columns) - {"legacy"} | {"tag"}
+    assert after.column("tag").nullable
+    assert {"rs_items_name", "rs_items_tag"} <= set(after.indexes)
 
 
 @pytest.mark.parametrize(
