@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from zdmigrate import ops
     from zdmigrate.errors import BadInput, ExecutionError, SchemaError, ZdmigrateError
     from zdmigrate.migration import CompiledMigration, Migration, compile_migration
+    from zdmigrate.run.options import RunOptions
+    from zdmigrate.run.runner import Runner
     from zdmigrate.steps import Phase, Statement, Step
 
 __version__ = "0.1.0"
@@ -25,6 +27,8 @@ _LAZY = {
     "ExecutionError": "zdmigrate.errors",
     "Migration": "zdmigrate.migration",
     "Phase": "zdmigrate.steps",
+    "RunOptions": "zdmigrate.run.options",
+    "Runner": "zdmigrate.run.runner",
     "SchemaError": "zdmigrate.errors",
     "Statement": "zdmigrate.steps",
     "Step": "zdmigrate.steps",
@@ -47,6 +51,8 @@ __all__ = [
     "ExecutionError",
     "Migration",
     "Phase",
+    "RunOptions",
+    "Runner",
     "SchemaError",
     "Statement",
     "Step",

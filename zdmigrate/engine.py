@@ -63,18 +63,27 @@ def dialect_for(connection: sa.Connection) -> Dialect:
 
 
 @contextmanager
-def connect(url: str) -> Iterator[sa.Connection]:
-    """A connection to ``url``; :class:`ConnectionFailed` when the server does not answer."""
-    engine = create_engine(url)
+def connect(database: str | sa.Engine) -> Iterator[sa.Connection]:
+    """A connection to ``database`` (a URL, or an engine the caller keeps);
+    :class:`ConnectionFailed` when the server does not answer."""
+    engine = create_engine(database) if isinstance(database, str) else database
     try:
-        try:
-            connection = engine.connect()
-        except sa.exc.DBAPIError as exc:
-            raise ConnectionFailed(mask_url(url), driver_reason(exc)) from None
-        with connection:
+        shown = database if isinstance(database, str) else None
+        with open_connection(engine, shown) as connection:
             yield connection
     finally:
-        engine.dispose()
+        if isinstance(database, str):
+            engine.dispose()
+
+
+def open_connection(engine: sa.Engine, url: str | None = None) -> sa.Connection:
+    """``engine.connect()``, with :class:`ConnectionFailed` when the server does not answer,
+    naming ``url`` (the URL as the user wrote it; by default the engine's), password masked."""
+    try:
+        return engine.connect()
+    except sa.exc.DBAPIError as exc:
+        shown = url or engine.url.render_as_string(hide_password=False)
+        raise ConnectionFailed(mask_url(shown), driver_reason(exc)) from None
 
 
 def driver_reason(exc: sa.exc.DBAPIError) -> str:

@@ -6,15 +6,21 @@ ZdmigrateError
 │   ├── UnknownDialect       a dialect name zdmigrate does not know (name)
 │   ├── SnapshotError        a schema snapshot or app spec that cannot be read (source, reason)
 │   ├── ConnectionFailed     the database did not answer (url, already masked)
-│   └── SchemaError          an operation does not fit the schema it is applied to
-│       ├── TableNotFound    (table)
-│       ├── TableExists      (table)
-│       ├── ColumnNotFound   (table, column)
-│       ├── ColumnExists     (table, column)
-│       ├── ObjectNotFound   an index, constraint or type (kind, name, table)
-│       ├── ObjectExists     (kind, name, table)
-│       └── InvalidOperation anything else an operation refuses (message)
-└── ExecutionError           a statement failed while running a phase (CLI exit 1)
+│   ├── SchemaError          an operation does not fit the schema it is applied to
+│   │   ├── TableNotFound    (table)
+│   │   ├── TableExists      (table)
+│   │   ├── ColumnNotFound   (table, column)
+│   │   ├── ColumnExists     (table, column)
+│   │   ├── ObjectNotFound   an index, constraint or type (kind, name, table)
+│   │   ├── ObjectExists     (kind, name, table)
+│   │   └── InvalidOperation anything else an operation refuses (message)
+│   ├── UnknownMigration     a migration id the database has no record of (migration)
+│   ├── ChangedMigration     the file of an applied migration changed since (path, migration)
+│   └── PhaseOrderError      a phase asked for before the one it needs, or after contract
+│                            (migration, phase, reason)
+├── ExecutionError           a statement failed while running a phase (CLI exit 1)
+├── RunnerBusy               another runner holds this database's runner lock (holder)
+└── NotReached               a migration has not reached the phase required of it (CLI exit 1)
 """
 
 from __future__ import annotations
@@ -119,3 +125,45 @@ class ExecutionError(ZdmigrateError):
         self.sql = sql
         self.reason = reason
         super().__init__(f"{migration} {phase}: {reason}")
+
+
+class UnknownMigration(BadInput):
+    def __init__(self, migration: str) -> None:
+        self.migration = migration
+        super().__init__(f"no migration {migration!r} has run on this database")
+
+
+class ChangedMigration(BadInput):
+    def __init__(self, path: str, migration: str) -> None:
+        self.path = path
+        self.migration = migration
+        super().__init__(
+            f"{path}: migration {migration!r} changed since it was applied; restore the file "
+            "as it was (to change a migration, roll it back first)"
+        )
+
+
+class PhaseOrderError(BadInput):
+    def __init__(self, migration: str, phase: str, reason: str) -> None:
+        self.migration = migration
+        self.phase = phase
+        self.reason = reason
+        super().__init__(f"{migration}: cannot {phase}: {reason}")
+
+
+class RunnerBusy(ZdmigrateError):
+    def __init__(self, holder: str, waited_s: float) -> None:
+        self.holder = holder
+        self.waited_s = waited_s
+        super().__init__(
+            f"another zdmigrate runner is working on this database ({holder}); "
+            f"waited {waited_s:g} s (--wait SECONDS to wait longer)"
+        )
+
+
+class NotReached(ZdmigrateError):
+    def __init__(self, migration: str, phase: str, state: str) -> None:
+        self.migration = migration
+        self.phase = phase
+        self.state = state
+        super().__init__(f"{migration} has not reached {phase} ({state})")

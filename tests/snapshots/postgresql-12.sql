@@ -58,7 +58,6 @@ ALTER TABLE "products" ADD COLUMN "zdm_price_new" NUMERIC(12,2);
 -- ChangeColumnType: lock none
 CREATE OR REPLACE FUNCTION "zdm_products_type_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_price_new" IS NULL AND (NEW."price" IS NOT NULL) THEN NEW."zdm_price_new" := (SELECT CAST(price AS DECIMAL(12, 2)) FROM (SELECT NEW."id" AS "id", NEW."sku" AS "sku", NEW."name" AS "name", NEW."price" AS "price", NEW."description" AS "description", NEW."created_at" AS "created_at", NEW."zdm_price_new" AS "zdm_price_new") AS "zdm_row");
     END IF;
@@ -71,13 +70,12 @@ END
 $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW EXECUTE FUNCTION "zdm_products_type_price"();
+CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_products_type_price"();
 -- ChangeColumnType: lock ACCESS EXCLUSIVE (blocks reads, writes)
 ALTER TABLE "order_items" ADD COLUMN "zdm_unit_price_new" NUMERIC(12,2);
 -- ChangeColumnType: lock none
 CREATE OR REPLACE FUNCTION "zdm_order_items_type_unit_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_unit_price_new" IS NULL AND (NEW."unit_price" IS NOT NULL) THEN NEW."zdm_unit_price_new" := (SELECT CAST(unit_price AS DECIMAL(12, 2)) FROM (SELECT NEW."id" AS "id", NEW."order_id" AS "order_id", NEW."product_id" AS "product_id", NEW."quantity" AS "quantity", NEW."unit_price" AS "unit_price", NEW."zdm_unit_price_new" AS "zdm_unit_price_new") AS "zdm_row");
     END IF;
@@ -90,7 +88,7 @@ END
 $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
+CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
 
 -- migration 0003_product_names_not_unique (migrations_examples/0003_product_names_not_unique.py)
 
@@ -129,7 +127,6 @@ ALTER TABLE "users" ADD COLUMN "last_name" VARCHAR(100);
 -- TransformColumn: lock none
 CREATE OR REPLACE FUNCTION "zdm_users_transform_first_name_last_name"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."first_name" IS NULL AND NEW."last_name" IS NULL AND (NEW."full_name" IS NOT NULL) THEN NEW."first_name" := (SELECT CASE WHEN POSITION(' ' IN full_name) > 0 THEN SUBSTRING(full_name FROM 1 FOR POSITION(' ' IN full_name) - 1) ELSE full_name END FROM (SELECT NEW."id" AS "id", NEW."email" AS "email", NEW."full_name" AS "full_name", NEW."created_at" AS "created_at", NEW."first_name" AS "first_name", NEW."last_name" AS "last_name") AS "zdm_row"); NEW."last_name" := (SELECT CASE WHEN POSITION(' ' IN full_name) > 0 THEN SUBSTRING(full_name FROM POSITION(' ' IN full_name) + 1) ELSE '' END FROM (SELECT NEW."id" AS "id", NEW."email" AS "email", NEW."full_name" AS "full_name", NEW."created_at" AS "created_at", NEW."first_name" AS "first_name", NEW."last_name" AS "last_name") AS "zdm_row");
     ELSIF NEW."full_name" IS NULL AND (NEW."first_name" IS NOT NULL OR NEW."last_name" IS NOT NULL) THEN NEW."full_name" := (SELECT TRIM(CONCAT(first_name, ' ', last_name)) FROM (SELECT NEW."id" AS "id", NEW."email" AS "email", NEW."full_name" AS "full_name", NEW."created_at" AS "created_at", NEW."first_name" AS "first_name", NEW."last_name" AS "last_name") AS "zdm_row");
@@ -144,7 +141,7 @@ END
 $zdm$;
 -- TransformColumn: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_users_transform_first_name_last_name" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "zdm_users_transform_first_name_last_name"();
+CREATE TRIGGER "zdm_users_transform_first_name_last_name" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_users_transform_first_name_last_name"();
 
 -- migration 0006_users_phone (migrations_examples/0006_users_phone.py)
 
@@ -201,7 +198,6 @@ ALTER TABLE "users" ADD COLUMN "email_address" VARCHAR(255);
 -- RenameColumn: lock none
 CREATE OR REPLACE FUNCTION "zdm_users_rename_email"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."email_address" IS NULL AND (NEW."email" IS NOT NULL) THEN NEW."email_address" := NEW."email";
     ELSIF NEW."email" IS NULL AND (NEW."email_address" IS NOT NULL) THEN NEW."email" := NEW."email_address";
@@ -216,7 +212,7 @@ END
 $zdm$;
 -- RenameColumn: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_users_rename_email" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "zdm_users_rename_email"();
+CREATE TRIGGER "zdm_users_rename_email" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_users_rename_email"();
 
 -- migration 0012_order_lines (migrations_examples/0012_order_lines.py)
 
@@ -281,7 +277,6 @@ ALTER TABLE "products" RENAME COLUMN "zdm_price_new" TO "price";
 -- ChangeColumnType: lock none
 CREATE OR REPLACE FUNCTION "zdm_products_type_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_price_old" IS NULL AND (NEW."price" IS NOT NULL) THEN NEW."zdm_price_old" := (SELECT ROUND(price) FROM (SELECT NEW."id" AS "id", NEW."sku" AS "sku", NEW."name" AS "name", NEW."zdm_price_old" AS "zdm_price_old", NEW."description" AS "description", NEW."created_at" AS "created_at", NEW."price" AS "price") AS "zdm_row");
     END IF;
@@ -294,7 +289,7 @@ END
 $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW EXECUTE FUNCTION "zdm_products_type_price"();
+CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_products_type_price"();
 -- ChangeColumnType: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   NOT VALID: existing rows are checked later
 ALTER TABLE "products" ADD CONSTRAINT "zdm_products_price_nn" CHECK ("price" IS NOT NULL) NOT VALID;
@@ -312,7 +307,6 @@ ALTER TABLE "order_items" RENAME COLUMN "zdm_unit_price_new" TO "unit_price";
 -- ChangeColumnType: lock none
 CREATE OR REPLACE FUNCTION "zdm_order_items_type_unit_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_unit_price_old" IS NULL AND (NEW."unit_price" IS NOT NULL) THEN NEW."zdm_unit_price_old" := (SELECT ROUND(unit_price) FROM (SELECT NEW."id" AS "id", NEW."order_id" AS "order_id", NEW."product_id" AS "product_id", NEW."quantity" AS "quantity", NEW."zdm_unit_price_old" AS "zdm_unit_price_old", NEW."unit_price" AS "unit_price") AS "zdm_row");
     END IF;
@@ -325,7 +319,7 @@ END
 $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
-CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
+CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
 -- ChangeColumnType: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   NOT VALID: existing rows are checked later
 ALTER TABLE "order_items" ADD CONSTRAINT "zdm_order_items_unit_price_nn" CHECK ("unit_price" IS NOT NULL) NOT VALID;
@@ -614,7 +608,6 @@ ALTER TABLE "order_items" RENAME COLUMN "zdm_unit_price_old" TO "unit_price";
 --   undoes backfill
 CREATE OR REPLACE FUNCTION "zdm_order_items_type_unit_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_unit_price_new" IS NULL AND (NEW."unit_price" IS NOT NULL) THEN NEW."zdm_unit_price_new" := (SELECT CAST(unit_price AS DECIMAL(12, 2)) FROM (SELECT NEW."id" AS "id", NEW."order_id" AS "order_id", NEW."product_id" AS "product_id", NEW."quantity" AS "quantity", NEW."unit_price" AS "unit_price", NEW."zdm_unit_price_new" AS "zdm_unit_price_new") AS "zdm_row");
     END IF;
@@ -628,7 +621,7 @@ $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
-CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
+CREATE TRIGGER "zdm_order_items_type_unit_price" BEFORE INSERT OR UPDATE ON "order_items" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_order_items_type_unit_price"();
 -- ChangeColumnType: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS "zdm_order_items_type_unit_price" ON "order_items";
@@ -657,7 +650,6 @@ ALTER TABLE "products" RENAME COLUMN "zdm_price_old" TO "price";
 --   undoes backfill
 CREATE OR REPLACE FUNCTION "zdm_products_type_price"() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
-  IF current_setting('zdmigrate.backfill', true) = 'on' THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW."zdm_price_new" IS NULL AND (NEW."price" IS NOT NULL) THEN NEW."zdm_price_new" := (SELECT CAST(price AS DECIMAL(12, 2)) FROM (SELECT NEW."id" AS "id", NEW."sku" AS "sku", NEW."name" AS "name", NEW."price" AS "price", NEW."description" AS "description", NEW."created_at" AS "created_at", NEW."zdm_price_new" AS "zdm_price_new") AS "zdm_row");
     END IF;
@@ -671,7 +663,7 @@ $zdm$;
 -- ChangeColumnType: lock SHARE ROW EXCLUSIVE (blocks writes)
 --   keeps the old and the new columns in step for both app versions
 --   undoes backfill
-CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW EXECUTE FUNCTION "zdm_products_type_price"();
+CREATE TRIGGER "zdm_products_type_price" BEFORE INSERT OR UPDATE ON "products" FOR EACH ROW WHEN (current_setting('zdmigrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION "zdm_products_type_price"();
 -- ChangeColumnType: lock ACCESS EXCLUSIVE (blocks reads, writes)
 --   undoes expand
 DROP TRIGGER IF EXISTS "zdm_products_type_price" ON "products";

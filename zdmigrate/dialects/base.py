@@ -41,6 +41,12 @@ BACKFILL_FLAG = "zdmigrate.backfill"
 OBJECT_PREFIX = "zdm_"
 """Every trigger, function, view and temporary column zdmigrate creates starts with this."""
 
+_DROPS = re.compile(
+    r"""\s*(ALTER\s+TABLE\s+(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|[^\s"`])+\s+)?DROP\s""",
+    re.IGNORECASE,
+)
+"""A statement that drops something: a whole object, or a table's column or constraint."""
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -67,6 +73,17 @@ class Capabilities:
     unique_indexes_are_constraints: bool = False
     """A unique index is the server's only kind of unique constraint (MySQL): the model keeps
     every unique index as a :class:`~zdmigrate.schema.UniqueConstraint`, never as an Index."""
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """An index that a statement builds outside a transaction (CREATE INDEX CONCURRENTLY)."""
+
+    schema: str | None
+    """None: the schema the table's unqualified name finds."""
+    name: str
+    drop: Statement
+    """Drops the index, valid or not, without blocking the apps."""
 
 
 @dataclass(frozen=True)
@@ -642,9 +659,23 @@ class Dialect:
             return f"{cols} {op} {params}"
         return f"({cols}) {op} ({params})"
 
-    def batch_boundary_sql(self, update: BatchedUpdate, *, first: bool) -> str:
-        """The key of the last row of the next batch (bind :size, and :after0… past the first)."""
+    def batch_end_sql(self, update: BatchedUpdate) -> str:
+        """The key of the table's last row: where a backfill's walk ends. Rows the apps insert
+        past it come after the sync triggers, which have filled them already."""
+        order = ", ".join(f"{self.quote(c)} DESC" for c in update.key)
+        return (
+            f"SELECT {self.columns(update.key)} FROM {self.table(update.table)} "
+            f"ORDER BY {order} LIMIT 1"
+        )
+
+    def batch_boundary_sql(
+        self, update: BatchedUpdate, *, first: bool, bounded: bool = False
+    ) -> str:
+        """The key of the last row of the next batch (bind :offset, and :after0… past the
+        first); ``bounded``: among the rows up to :end0…, the walk's end."""
         where = [] if first else [self.key_compare(update.key, ">", "after")]
+        if bounded:
+            where.append(self.key_compare(update.key, "<=", "end"))
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         order = ", ".join(self.quote(c) for c in update.key)
         return (
@@ -652,8 +683,11 @@ class Dialect:
             f"ORDER BY {order} LIMIT 1 OFFSET :offset"
         )
 
-    def batch_update_sql(self, update: BatchedUpdate, *, first: bool, last: bool) -> str:
-        """One batch: rows after :after… (unless first) up to :upto… (unless last).
+    def batch_update_sql(
+        self, update: BatchedUpdate, *, first: bool, last: bool, restate: tuple[str, ...] = ()
+    ) -> str:
+        """One batch: rows after :after… (unless first) up to :upto… (unless last). Each column
+        in ``restate`` is set to itself (see :meth:`restated_columns_sql`).
 
         The text is for ``sqlalchemy.text``: a colon in the user's expressions is escaped, so
         that ``':x'`` in a literal is not taken for a bind parameter."""
@@ -661,7 +695,8 @@ class Dialect:
         def escaped(expression: str) -> str:
             return expression.replace(":", "\\:")
 
-        sets = ", ".join(f"{self.quote(c)} = {escaped(e)}" for c, e in update.assignments)
+        assignments = [*update.assignments, *((c, self.quote(c)) for c in restate)]
+        sets = ", ".join(f"{self.quote(c)} = {escaped(e)}" for c, e in assignments)
         where = []
         if not first:
             where.append(self.key_compare(update.key, ">", "after"))
@@ -678,6 +713,98 @@ class Dialect:
 
     def backfill_session_end_sql(self) -> str | None:
         """Run when a backfill is done, where the mark outlives its transaction."""
+        return None
+
+    def backfill_connection_sql(self, *, on: bool) -> list[str]:
+        """Settings of the connection a backfill runs its batches on (``on``), or their reset
+        when it is done with it (not ``on``)."""
+        return []
+
+    def restated_columns_sql(self) -> str | None:
+        """The columns (rows of ``name``) of table :table that a batch should set to
+        themselves, because the server indexes a row written that way more cheaply; None
+        where no column gains from it."""
+        return None
+
+    def row_estimate_sql(self) -> str | None:
+        """One row, ``estimate``: the server's cheap guess of the rows in table :table (None
+        or a negative number when it has none)."""
+        return None
+
+    def batch_range_count_sql(self, update: BatchedUpdate, *, first: bool) -> str:
+        """The rows after :after… (unless first) up to :end0…: a backfill's work left."""
+        where = [self.key_compare(update.key, "<=", "end")]
+        if not first:
+            where.insert(0, self.key_compare(update.key, ">", "after"))
+        return f"SELECT COUNT(*) FROM {self.table(update.table)} WHERE {' AND '.join(where)}"
+
+    # --- throttling probes -----------------------------------------------------------------
+
+    def replication_lag_sql(self) -> str | None:
+        """On the primary: one row, ``lag_ms``, the largest replay lag of its replicas (NULL
+        or 0 when none lags); None where the primary cannot tell."""
+        return None
+
+    def replica_lag_sql(self) -> str | None:
+        """On a replica: one row, ``lag_ms``, how far its replay is behind the primary, and
+        ``replica``, false when the server is not a replica at all."""
+        return None
+
+    def load_metrics_sql(self) -> dict[str, str]:
+        """Load metric name → a query of one row, ``value``: what ``--max-load NAME=N`` and
+        ``--critical-load NAME=N`` compare N with."""
+        return {}
+
+    # --- running: lock waits, retries, resuming, the runner's own lock ----------------------
+
+    retryable_errors: ClassVar[frozenset[str]] = frozenset()
+    """Error codes after which the same statement or batch can simply be tried again: a lock
+    wait that timed out, a deadlock, a serialization failure."""
+
+    def retryable(self, error: BaseException) -> bool:
+        return self.error_code(error) in self.retryable_errors
+
+    def timeouts_sql(
+        self, *, lock_timeout_ms: int | None, statement_timeout_ms: int, local: bool
+    ) -> list[str]:
+        """Set how long a statement may wait for a lock (None: leave as is) and run (0: no
+        limit); ``local``: for the current transaction only."""
+        raise NotImplementedError
+
+    def reset_timeouts_sql(self) -> list[str]:
+        """Undo :meth:`timeouts_sql` with ``local=False``."""
+        raise NotImplementedError
+
+    def already_applied(self, error: BaseException, statement: Statement) -> bool:
+        """``statement``, run again after an interruption, failed because the interrupted run
+        had finished it: a drop of what is gone. Only asked of statements outside a
+        transaction, whose effect a runner cannot record atomically with its own state."""
+        return self.missing_object(error) and _DROPS.match(statement.sql) is not None
+
+    def index_build(self, statement: Statement) -> IndexBuild | None:
+        """The index ``statement`` builds outside a transaction, where a failed build leaves an
+        invalid index behind under its name; else None."""
+        return None
+
+    def index_validity_sql(self) -> str:
+        """One row with the column ``valid`` for the index named :name in schema :schema (NULL:
+        the current schema), or no row when there is no such index."""
+        raise NotImplementedError
+
+    def runner_lock_sql(self) -> str:
+        """Try to take the session lock that keeps one runner per database: one row, true if
+        taken. The lock lasts until :meth:`runner_unlock_sql` or the session's end."""
+        raise NotImplementedError
+
+    def runner_unlock_sql(self) -> str:
+        raise NotImplementedError
+
+    def runner_lock_holder_sql(self) -> str:
+        """Rows of ``pid`` and ``application`` for the session that holds the runner lock."""
+        raise NotImplementedError
+
+    def session_name_sql(self) -> str | None:
+        """Name the session (bind :name) where the server shows names to other sessions."""
         return None
 
 

@@ -515,6 +515,30 @@ class MySQLDialect(Dialect):
     def backfill_session_end_sql(self) -> str | None:
         return f"SET {BACKFILL_VARIABLE} = NULL"
 
+    # --- running ---------------------------------------------------------------------------
+
+    # ER_LOCK_WAIT_TIMEOUT (a row lock or a metadata lock waited too long), ER_LOCK_DEADLOCK
+    retryable_errors = frozenset({"1205", "1213"})
+
+    def timeouts_sql(
+        self, *, lock_timeout_ms: int | None, statement_timeout_ms: int, local: bool
+    ) -> list[str]:
+        # Whole seconds, at least one; session-wide even for ``local``, so callers reset them.
+        # No statement limit: MySQL's max_execution_time covers only SELECT.
+        if lock_timeout_ms is None:
+            return []
+        seconds = max(1, -(-lock_timeout_ms // 1000))
+        return [
+            f"SET SESSION lock_wait_timeout = {seconds}",
+            f"SET SESSION innodb_lock_wait_timeout = {seconds}",
+        ]
+
+    def reset_timeouts_sql(self) -> list[str]:
+        return [
+            "SET SESSION lock_wait_timeout = DEFAULT",
+            "SET SESSION innodb_lock_wait_timeout = DEFAULT",
+        ]
+
 
 class MariaDBDialect(MySQLDialect):
     name = "mariadb"

@@ -10,8 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, ClassVar
 
-from zdmigrate.dialects.base import BACKFILL_FLAG, Capabilities, Dialect, SyncDirection
-from zdmigrate.schema import CheckConstraint, Column, ForeignKey, Index, Table
+from zdmigrate.dialects.base import (
+    BACKFILL_FLAG,
+    Capabilities,
+    Dialect,
+    IndexBuild,
+    SyncDirection,
+)
+from zdmigrate.schema import CheckConstraint, Column, ForeignKey, Index, Table, split_name
 from zdmigrate.steps import Statement
 
 if TYPE_CHECKING:
@@ -22,6 +28,13 @@ SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
 SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
 SHARE = "SHARE"
 ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+
+RUNNER_LOCK = (0x7A646D, 1)
+"""The advisory lock key of the runner: "zdm", and the lock's number under it."""
+
+_CONCURRENT_BUILD = re.compile(
+    r'CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?P<name>"(?:[^"]|"")+"|[^\s"]+) ON '
+)
 
 VOLATILE = re.compile(
     r"\b(random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|nextval)\s*\(",
@@ -303,6 +316,7 @@ class PostgreSQLDialect(Dialect):
             table,
             f"ADD CONSTRAINT {self.quote(check.name)} CHECK ({check.expression}){not_valid}",
             scan=check.validated,
+            online=not check.validated,
             note=None if check.validated else "NOT VALID: existing rows are checked later",
         )
 
@@ -313,6 +327,7 @@ class PostgreSQLDialect(Dialect):
             f"ADD {self.foreign_key_clause(fk)}{not_valid}",
             SHARE_ROW_EXCLUSIVE,
             scan=fk.validated,
+            online=not fk.validated,
             note=None if fk.validated else "NOT VALID: existing rows are checked later",
         )
 
@@ -358,19 +373,26 @@ class PostgreSQLDialect(Dialect):
     ) -> list[Statement]:
         insert = self.sync_branch(table, forward, backward, inserting=True)
         update = self.sync_branch(table, forward, backward, inserting=False)
-        body = (
-            f"  IF current_setting('{BACKFILL_FLAG}', true) = 'on' THEN RETURN NEW; END IF;\n"
-            f"  IF TG_OP = 'INSERT' THEN\n{insert}\n"
-            f"  ELSE\n{update}\n"
-            f"  END IF;"
-        )
+        body = f"  IF TG_OP = 'INSERT' THEN\n{insert}\n  ELSE\n{update}\n  END IF;"
+        # The backfill's own writes are left alone by the trigger's WHEN, which the executor
+        # evaluates without calling the function: a backfill pays one current_setting() per
+        # row instead of a PL/pgSQL call (11-13% of a whole backfill's time, measured on a
+        # million rows; see benchmarks/README.md).
         return self.row_triggers(
-            table, name, body, "keeps the old and the new columns in step for both app versions"
+            table,
+            name,
+            body,
+            "keeps the old and the new columns in step for both app versions",
+            when=f"current_setting('{BACKFILL_FLAG}', true) IS DISTINCT FROM 'on'",
         )
 
-    def row_triggers(self, table: Table, name: str, body: str, note: str) -> list[Statement]:
-        """A BEFORE INSERT OR UPDATE row trigger running ``body`` (plpgsql) before RETURN NEW."""
+    def row_triggers(
+        self, table: Table, name: str, body: str, note: str, *, when: str | None = None
+    ) -> list[Statement]:
+        """A BEFORE INSERT OR UPDATE row trigger running ``body`` (plpgsql) before RETURN NEW,
+        for the rows that meet ``when``, if given."""
         function = self.beside(table.qualified_name, name)
+        condition = f" WHEN ({when})" if when else ""
         return [
             self.statement(
                 f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
@@ -380,7 +402,8 @@ class PostgreSQLDialect(Dialect):
             ),
             self.statement(
                 f"CREATE TRIGGER {self.quote(name)} BEFORE INSERT OR UPDATE ON "
-                f"{self.table(table.qualified_name)} FOR EACH ROW EXECUTE FUNCTION {function}()",
+                f"{self.table(table.qualified_name)} FOR EACH ROW{condition} "
+                f"EXECUTE FUNCTION {function}()",
                 SHARE_ROW_EXCLUSIVE,
                 table=table.qualified_name,
                 note=note,
@@ -404,6 +427,133 @@ class PostgreSQLDialect(Dialect):
 
     def backfill_session_sql(self) -> str:
         return f"SELECT set_config('{BACKFILL_FLAG}', 'on', true)"
+
+    def backfill_connection_sql(self, *, on: bool) -> list[str]:
+        # A batch committed asynchronously and lost in a crash is redone from the checkpoint:
+        # the checkpoint is written in the batch's transaction, or in a later one on this
+        # server, whose commit cannot reach the disk before the WAL that precedes it, the
+        # batch's own commit. What this saves is a WAL flush per batch.
+        return ["SET synchronous_commit = off"] if on else ["RESET synchronous_commit"]
+
+    def restated_columns_sql(self) -> str | None:
+        # PostgreSQL 14+ meets an index insert that an UPDATE marks "logically unchanged" (no
+        # indexed column in its SET list) on a full leaf page with bottom-up deletion: it visits
+        # the heap pages of the page's other entries looking for dead versions to remove. Once
+        # earlier batches have committed, the versions they left are dead, so for an index on a
+        # column scattered over the table (customer_id) each insert pays that visit again, for
+        # little room: on a million rows it made a batched backfill take three times as long
+        # (12.2 s, not 4.2 s), and twice as long as one UPDATE, which cannot remove its own dead
+        # versions and just splits the page (benchmarks/README.md). Naming such a column in
+        # the SET list (col = col) marks the insert as changed; the row is the same, HOT updates
+        # are still chosen by comparing values, and the index grows as under one UPDATE.
+        # Skipped: columns a trigger watches by name (UPDATE OF), generated and GENERATED
+        # ALWAYS columns, which cannot be set, and columns we may not update.
+        if self.version < (14,):
+            return None
+        return """
+            SELECT DISTINCT a.attname AS name
+            FROM pg_index x
+            JOIN pg_attribute a ON a.attrelid = x.indrelid
+            WHERE x.indrelid = to_regclass(:table) AND a.attnum > 0 AND NOT a.attisdropped
+              AND (a.attnum = ANY (x.indkey::int2[]) OR EXISTS (
+                    SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid
+                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = x.indrelid
+                      AND d.refobjsubid = a.attnum))
+              AND a.attgenerated = '' AND a.attidentity <> 'a'
+              AND has_column_privilege(x.indrelid, a.attnum, 'UPDATE')
+              AND NOT EXISTS (
+                    SELECT 1 FROM pg_trigger t
+                    WHERE t.tgrelid = x.indrelid AND a.attnum = ANY (t.tgattr::int2[]))"""
+
+    def row_estimate_sql(self) -> str | None:
+        return "SELECT reltuples::bigint AS estimate FROM pg_class WHERE oid = to_regclass(:table)"
+
+    # --- throttling probes -----------------------------------------------------------------
+
+    def replication_lag_sql(self) -> str | None:
+        # replay_lag turns NULL once a replica has caught up and stays idle; a role without
+        # pg_monitor sees NULL too, which reads as no lag (see docs on --max-lag-ms).
+        return """
+            SELECT COALESCE(MAX(EXTRACT(EPOCH FROM replay_lag)) * 1000, 0) AS lag_ms
+            FROM pg_stat_replication"""
+
+    def replica_lag_sql(self) -> str | None:
+        # A replica that has replayed all it received is not behind, however old its last
+        # replayed transaction is: the primary may simply be idle.
+        return """
+            SELECT pg_is_in_recovery() AS replica,
+                   CASE WHEN NOT pg_is_in_recovery()
+                          OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                        ELSE COALESCE(EXTRACT(EPOCH FROM
+                               now() - pg_last_xact_replay_timestamp()) * 1000, 0)
+                   END AS lag_ms"""
+
+    def load_metrics_sql(self) -> dict[str, str]:
+        return {
+            "active_backends": """
+                SELECT COUNT(*) AS value FROM pg_stat_activity
+                WHERE state = 'active' AND backend_type = 'client backend'
+                  AND pid <> pg_backend_pid()""",
+        }
+
+    # --- running ---------------------------------------------------------------------------
+
+    # lock_not_available (lock_timeout), deadlock_detected, serialization_failure
+    retryable_errors = frozenset({"55P03", "40P01", "40001"})
+
+    def timeouts_sql(
+        self, *, lock_timeout_ms: int | None, statement_timeout_ms: int, local: bool
+    ) -> list[str]:
+        scope = "LOCAL " if local else ""
+        sql = [f"SET {scope}statement_timeout = {int(statement_timeout_ms)}"]
+        if lock_timeout_ms is not None:
+            sql.append(f"SET {scope}lock_timeout = {int(lock_timeout_ms)}")
+        return sql
+
+    def reset_timeouts_sql(self) -> list[str]:
+        return ["RESET statement_timeout", "RESET lock_timeout"]
+
+    def index_build(self, statement: Statement) -> IndexBuild | None:
+        # The text create_index_sql wrote, with CONCURRENTLY: only that build leaves an
+        # INVALID index behind when it fails (a plain CREATE INDEX rolls back with its
+        # transaction).
+        built = _CONCURRENT_BUILD.match(statement.sql)
+        if built is None or statement.table is None:
+            return None
+        name = built["name"]
+        if name.startswith('"'):
+            name = name[1:-1].replace('""', '"')
+        table = statement.table
+        return IndexBuild(split_name(table)[0], name, self.drop_index(table, name, if_exists=True))
+
+    def index_validity_sql(self) -> str:
+        return """
+            SELECT x.indisvalid AS valid
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_namespace n ON n.oid = i.relnamespace
+            WHERE i.relname = :name AND n.nspname = COALESCE(:schema, current_schema())"""
+
+    # Advisory locks are per database: one runner per database, whatever its schema.
+    def runner_lock_sql(self) -> str:
+        return f"SELECT pg_try_advisory_lock({RUNNER_LOCK[0]}, {RUNNER_LOCK[1]})"
+
+    def runner_unlock_sql(self) -> str:
+        return f"SELECT pg_advisory_unlock({RUNNER_LOCK[0]}, {RUNNER_LOCK[1]})"
+
+    def runner_lock_holder_sql(self) -> str:
+        # The two-key form of an advisory lock shows in pg_locks with objsubid 2.
+        return f"""
+            SELECT a.pid AS pid, a.application_name AS application
+            FROM pg_locks l
+            JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted
+              AND l.classid = {RUNNER_LOCK[0]} AND l.objid = {RUNNER_LOCK[1]} AND l.objsubid = 2
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+
+    def session_name_sql(self) -> str | None:
+        return "SELECT set_config('application_name', :name, false)"
 
 
 def _object_name(name1: str, name2: str | None, label: str) -> str:

@@ -1,8 +1,10 @@
 """The simple executor: runs a compiled migration's phases on a database, in order, unthrottled.
 
-It keeps no state between calls and sets no lock timeouts. The staged runner of a later release
-(state table, retries under lock timeouts, throttling, resume) will build on it; tests and small
-databases can use it directly.
+It keeps no state between calls. Given :class:`~zdmigrate.run.options.RunOptions`, a statement
+whose lock blocks the apps runs under a short lock timeout and is retried (see
+:func:`run_group`); without, statements wait as long as the server lets them. The staged runner
+(:mod:`zdmigrate.run.runner`: state, resume, throttling) builds on :func:`run_group`; tests and
+small databases can use this module directly.
 
 Statements run as the step says: transactional ones together in one transaction per run of
 consecutive transactional steps (on servers whose DDL is transactional), the others on their
@@ -12,19 +14,21 @@ each batch its own short transaction marked as the backfill's so the sync trigge
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from zdmigrate.engine import driver_reason, mask_url
-from zdmigrate.errors import ConnectionFailed, ExecutionError
+from zdmigrate.engine import driver_reason, open_connection
+from zdmigrate.errors import ExecutionError
+from zdmigrate.run.backfill import run_backfill
+from zdmigrate.run.options import RunOptions
 from zdmigrate.steps import Phase, Step
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from zdmigrate.dialects import Dialect
     from zdmigrate.migration import CompiledMigration
     from zdmigrate.steps import BatchedUpdate
@@ -32,63 +36,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("zdmigrate.run")
 
 
-@dataclass(frozen=True)
-class Batch:
-    """One batch of a batched update: the SQL and its key bounds."""
-
-    sql: str
-    params: dict[str, Any]
-
-
-def batches(
-    connection: sa.Connection, dialect: Dialect, update: BatchedUpdate, batch_size: int
-) -> Iterator[Batch]:
-    """The batches of ``update``, found one boundary at a time as the caller runs them.
-
-    Each boundary is the key of the ``batch_size``-th row after the previous one, read from the
-    key's index; the last batch has no upper bound, so rows the apps insert meanwhile are
-    covered (and the sync triggers have filled them already).
-    """
-    after: tuple[Any, ...] | None = None
-    while True:
-        first = after is None
-        params: dict[str, Any] = {"offset": batch_size - 1}
-        if after is not None:
-            params |= {f"after{i}": v for i, v in enumerate(after)}
-        boundary = connection.execute(
-            sa.text(dialect.batch_boundary_sql(update, first=first)), params
-        ).first()
-        bounds = {k: v for k, v in params.items() if k != "offset"}
-        if boundary is None:
-            yield Batch(dialect.batch_update_sql(update, first=first, last=True), bounds)
-            return
-        upto = tuple(boundary)
-        bounds |= {f"upto{i}": v for i, v in enumerate(upto)}
-        yield Batch(dialect.batch_update_sql(update, first=first, last=False), bounds)
-        after = upto
-
-
 def run_batched(
     engine: sa.Engine, dialect: Dialect, update: BatchedUpdate, batch_size: int = 1000
 ) -> int:
-    """Run a batched update to the end; returns the number of rows it changed."""
-    changed = 0
-    with engine.connect() as connection:
-        walk = batches(connection, dialect, update, batch_size)
-        try:
-            while True:
-                # One short transaction per batch: its boundary query and its update.
-                with connection.begin():
-                    connection.exec_driver_sql(dialect.backfill_session_sql())
-                    batch = next(walk, None)
-                    if batch is None:
-                        break
-                    changed += connection.execute(sa.text(batch.sql), batch.params).rowcount
-        finally:
-            if end := dialect.backfill_session_end_sql():
-                connection.exec_driver_sql(end)
-                connection.commit()
-    return changed
+    """Run a batched update to the end in batches of ``batch_size`` rows, unthrottled and
+    without checkpoints; returns the number of rows it changed. The walk is the backfill
+    engine's (:func:`zdmigrate.run.backfill.run_backfill`)."""
+    fixed = RunOptions(batch_size=batch_size, min_batch_size=batch_size, max_batch_size=batch_size)
+    return run_backfill(
+        engine,
+        dialect,
+        update,
+        options=fixed,
+        resume_after=None,
+        on_checkpoint=lambda key, rows: None,
+        is_paused=lambda: False,
+        label=f"backfill of {update.table}",
+    )
 
 
 def run_steps(
@@ -99,12 +63,13 @@ def run_steps(
     migration: str,
     batch_size: int = 1000,
     undoing: bool = False,
+    options: RunOptions | None = None,
 ) -> None:
     """Run ``steps`` in order. A failure raises ExecutionError naming the statement that failed;
     a server that does not answer raises ConnectionFailed.
 
     ``undoing``: the steps are a rollback, which skips a statement that drops what is not there
-    (see ``_undo``).
+    (see ``_undo``). ``options``: lock timeouts and retries (see :func:`run_group`).
 
     The steps share one connection, so that a session setting one step makes reaches the steps
     after it: MySQL adds a foreign key in place only between ``SET SESSION foreign_key_checks``
@@ -114,15 +79,12 @@ def run_steps(
     """
     if not steps:
         return
-    try:
-        connection = engine.connect()
-    except sa.exc.DBAPIError as exc:
-        url = mask_url(engine.url.render_as_string(hide_password=False))
-        raise ConnectionFailed(url, driver_reason(exc)) from None
-    with connection:
+    with open_connection(engine) as connection:
         for group in _groups(steps, dialect):
             try:
-                _run_group(engine, connection, dialect, group, migration, batch_size, undoing)
+                _run_group(
+                    engine, connection, dialect, group, migration, batch_size, undoing, options
+                )
             except sa.exc.DBAPIError as exc:  # a batch, or the COMMIT after the last statement
                 connection.invalidate()
                 raise _failed(migration, group[-1], exc) from exc
@@ -139,6 +101,7 @@ def _run_group(
     migration: str,
     batch_size: int,
     undoing: bool,
+    options: RunOptions | None,
 ) -> None:
     statement = group[0].statement
     if statement.batched is not None:
@@ -146,16 +109,162 @@ def _run_group(
         rows = run_batched(engine, dialect, statement.batched, batch_size)
         log.info("%s %s: backfilled %d rows", migration, group[0].phase, rows)
         return
-    if not statement.transactional:
+    run_group(connection, dialect, group, migration=migration, options=options, undoing=undoing)
+
+
+def run_group(
+    connection: sa.Connection,
+    dialect: Dialect,
+    group: list[Step],
+    *,
+    migration: str,
+    options: RunOptions | None = None,
+    undoing: bool = False,
+    resuming: bool = False,
+    record: Callable[[sa.Connection], None] | None = None,
+) -> None:
+    """Run one group of :func:`_groups`: transactional steps in one transaction, or one step
+    outside any.
+
+    With ``options``, a group whose locks block reads or writes runs under the lock timeout and
+    the DDL statement timeout: a statement waiting for its lock holds up every app query that
+    queues behind it, so it gives up soon and the group is tried again after a back-off with
+    jitter, up to ``options.max_retries`` times. A deadlock or serialization failure is retried
+    the same way.
+
+    ``record(connection)`` runs inside the group's transaction after its statements, so that a
+    runner's note of the work done commits with the work (for a step outside a transaction,
+    in a transaction of its own right after it). ``resuming``: the group is the first after an
+    interruption, so a step outside a transaction may have been done already (see
+    :meth:`Dialect.already_applied`) and an index it builds may be there, valid or not.
+    """
+    retries = 0
+    while True:
+        try:
+            _attempt(connection, dialect, group, migration, options, undoing, resuming, record)
+            return
+        except ExecutionError as exc:
+            cause = exc.__cause__
+            if options is None or cause is None or not dialect.retryable(cause):
+                raise
+            if retries >= options.max_retries:
+                exc.reason = f"{exc.reason} (gave up after {retries} retries)"
+                exc.args = (f"{exc.migration} {exc.phase}: {exc.reason}",)
+                raise
+            retries += 1
+            delay = options.retry_delay_s(retries)
+            log.warning(
+                "%s %s: %s; retry %d of %d in %.0f ms: %s",
+                migration,
+                exc.phase,
+                exc.reason,
+                retries,
+                options.max_retries,
+                delay * 1000,
+                " ".join(exc.sql.split())[:200],
+            )
+            time.sleep(delay)
+
+
+def _attempt(
+    connection: sa.Connection,
+    dialect: Dialect,
+    group: list[Step],
+    migration: str,
+    options: RunOptions | None,
+    undoing: bool,
+    resuming: bool,
+    record: Callable[[sa.Connection], None] | None,
+) -> None:
+    inside = group[0].statement.transactional
+    timeouts = _timeouts(dialect, group, options, local=inside)
+    if not inside:
         connection.execution_options(isolation_level="AUTOCOMMIT")
-    with connection.begin():
-        for step in group:
-            if undoing:
-                _undo(connection, step, migration, dialect)
+    try:
+        with connection.begin():
+            for sql in timeouts:
+                connection.exec_driver_sql(sql)
+            if not inside:
+                _run_outside(connection, dialect, group[0], migration, undoing, resuming)
             else:
-                _execute(connection, step, migration)
-    if not statement.transactional:
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+                for step in group:
+                    if undoing:
+                        _undo(connection, step, migration, dialect)
+                    else:
+                        _execute(connection, step, migration)
+                if record is not None:
+                    record(connection)
+    except BaseException as exc:
+        # The session's settings must not outlive the attempt (not every server can scope
+        # them to a transaction); a connection that broke is discarded by the caller anyway,
+        # so its error is the one worth reporting.
+        with contextlib.suppress(sa.exc.DBAPIError):
+            _reset(connection, dialect, timeouts)
+        if isinstance(exc, sa.exc.DBAPIError):  # the COMMIT
+            raise _failed(migration, group[-1], exc) from exc
+        raise
+    _reset(connection, dialect, timeouts)
+    if not inside and record is not None:
+        with connection.begin():
+            record(connection)
+
+
+def _run_outside(
+    connection: sa.Connection,
+    dialect: Dialect,
+    step: Step,
+    migration: str,
+    undoing: bool,
+    resuming: bool,
+) -> None:
+    """One step outside a transaction (autocommit)."""
+    if undoing:
+        _undo(connection, step, migration, dialect)
+        return
+    if (build := dialect.index_build(step.statement)) is not None:
+        valid = connection.execute(
+            sa.text(dialect.index_validity_sql()), {"schema": build.schema, "name": build.name}
+        ).scalar()
+        if valid and resuming:
+            log.info("%s %s: index %s was built already", migration, step.phase, build.name)
+            return
+        if valid is False:
+            # A build that failed or was cancelled leaves the index INVALID: not used by
+            # queries but still maintained on every write, and in the way of a new build.
+            log.warning("%s %s: dropping the invalid index %s", migration, step.phase, build.name)
+            connection.exec_driver_sql(build.drop.sql)
+    try:
+        _execute(connection, step, migration)
+    except ExecutionError as exc:
+        cause = exc.__cause__
+        if not (resuming and cause is not None and dialect.already_applied(cause, step.statement)):
+            raise
+        log.info("%s %s: done before the interruption: %s", migration, step.phase, step.sql)
+
+
+def _timeouts(
+    dialect: Dialect, group: list[Step], options: RunOptions | None, *, local: bool
+) -> list[str]:
+    """The settings a group runs under: short lock waits for a lock that blocks the apps."""
+    if options is None:
+        return []
+    if any(step.statement.blocks for step in group):
+        return dialect.timeouts_sql(
+            lock_timeout_ms=options.lock_timeout_ms,
+            statement_timeout_ms=options.ddl_statement_timeout_ms,
+            local=local,
+        )
+    return dialect.timeouts_sql(
+        lock_timeout_ms=None, statement_timeout_ms=options.statement_timeout_ms, local=local
+    )
+
+
+def _reset(connection: sa.Connection, dialect: Dialect, timeouts: list[str]) -> None:
+    if timeouts:
+        with connection.begin():
+            for sql in dialect.reset_timeouts_sql():
+                connection.exec_driver_sql(sql)
+    connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 def _failed(migration: str, step: Step, exc: sa.exc.DBAPIError) -> ExecutionError:

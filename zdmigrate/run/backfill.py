@@ -1,0 +1,306 @@
+"""The batched backfill engine: one :class:`~zdmigrate.steps.BatchedUpdate` run over a whole
+table in short transactions — resumable, sized to a target time, throttled, and watched.
+
+The walk. Batches follow ``update.key`` (the primary key, or a unique NOT NULL key; compile
+refuses a table with neither) from ``resume_after``, or from the start. Before the first batch
+the engine reads the key of the table's last row, the walk's end: a row the apps insert past it
+came after the sync triggers, which filled it already, so the walk ends however fast they
+insert. Each batch is one transaction on one connection:
+
+    mark the transaction as the backfill's  (the sync triggers leave its writes alone)
+    boundary := the key ``size`` rows on, up to the end     (an index-only scan of the key)
+    UPDATE … WHERE key > after AND key <= boundary AND where  (a range scan of the key's index)
+    on_checkpoint(boundary, rows changed)                     (see :func:`run_backfill`)
+    COMMIT
+
+Batch size. Each batch's duration moves the next one's size toward ``target_batch_ms`` (at
+most halving or doubling it), within ``min_batch_size`` … ``max_batch_size``: row locks are
+held for about the target, whatever the rows cost. A retried batch halves the size.
+
+Retries. A lock wait past ``lock_timeout_ms``, a deadlock or a serialization failure rolls the
+batch back, which is then run again after a back-off with jitter, up to ``max_retries`` times.
+
+What makes a batch cheap, measured against one UPDATE of the whole table (numbers in
+benchmarks/README.md): the sync trigger is skipped in its WHEN clause rather than inside its
+function; batches commit without waiting for the WAL flush (``synchronous_commit = off`` for
+this connection only, see :meth:`~zdmigrate.dialects.base.Dialect.backfill_connection_sql`);
+indexed columns are restated (``col = col``) where PostgreSQL would otherwise search the heap
+for dead versions on every index insert (see
+:meth:`~zdmigrate.dialects.base.Dialect.restated_columns_sql`); batches of about 200 ms make
+the per-batch round trips negligible; the compiled ``where`` leaves rows that already hold the
+right value alone, so a batch run again is cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from zdmigrate.engine import driver_reason
+from zdmigrate.run.progress import Progress
+from zdmigrate.run.state import BATCH_CONNECTION
+from zdmigrate.run.throttle import Throttle
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.run.options import RunOptions
+    from zdmigrate.steps import BatchedUpdate
+
+log = logging.getLogger("zdmigrate.run.backfill")
+
+Key = tuple[Any, ...]
+
+
+def run_backfill(
+    engine: sa.Engine,
+    dialect: Dialect,
+    update: BatchedUpdate,
+    *,
+    options: RunOptions,
+    resume_after: Key | None,
+    on_checkpoint: Callable[[Key | None, int], None],
+    is_paused: Callable[[], bool],
+    label: str,
+) -> int:
+    """Run ``update`` over the rows after ``resume_after`` (all rows when None) to the end of
+    the table; returns the number of rows it changed.
+
+    ``on_checkpoint(last_key, rows)`` is called inside each batch's transaction, after its
+    UPDATE and before its COMMIT, with the batch's last key and the rows that batch changed;
+    for the batch that ends the walk ``last_key`` is None (a table with no rows gets that one
+    call). While it runs, :data:`zdmigrate.run.state.BATCH_CONNECTION` holds the batch's
+    connection: a checkpoint written on it commits with the batch, exactly once, and a batch
+    lost to a crash (its commit was asynchronous) loses its checkpoint with it. A checkpoint
+    written on another connection of the same server commits after the batch, and its own
+    commit flushes the WAL that holds the batch's.
+
+    ``is_paused()`` is asked between batches, with the other throttles (see
+    :class:`~zdmigrate.run.throttle.Throttle`). Bad throttle options raise BadInput before
+    the first batch; a load at its critical level raises CriticalLoad between batches.
+    """
+    with engine.connect() as connection:
+        walk = _Walk.start(connection, dialect, update, resume_after)
+        progress = Progress(label, options, walk.rows_left)
+
+        def probe(sql: str) -> sa.RowMapping | None:
+            with connection.begin():
+                return connection.execute(sa.text(sql)).mappings().first()
+
+        throttle = Throttle(
+            dialect, options, probe=probe, is_paused=is_paused, progress=progress, label=label
+        )
+        try:
+            _set(connection, _session_settings(dialect, options))
+            changed = _run(connection, dialect, walk, options, on_checkpoint, throttle, progress)
+            _set(connection, _session_resets(dialect))
+        except BaseException:
+            # Whatever the session still has set (the backfill mark on MySQL, timeouts) must
+            # not reach the pool's next user.
+            connection.invalidate()
+            raise
+        finally:
+            throttle.close()
+            progress.close()
+    return changed
+
+
+def _run(
+    connection: sa.Connection,
+    dialect: Dialect,
+    walk: _Walk,
+    options: RunOptions,
+    on_checkpoint: Callable[[Key | None, int], None],
+    throttle: Throttle,
+    progress: Progress,
+) -> int:
+    sizer = BatchSizer.for_options(options)
+    changed = 0
+    while True:
+        throttle.wait()
+        attempt = 0
+        while True:
+            try:
+                batch = walk.batch(connection, sizer.size, on_checkpoint)
+                break
+            except sa.exc.DBAPIError as exc:
+                if not dialect.retryable(exc) or attempt >= options.max_retries:
+                    raise
+                attempt += 1
+                delay = options.retry_delay_s(attempt)
+                progress.retry(
+                    attempt=attempt,
+                    limit=options.max_retries,
+                    code=dialect.error_code(exc),
+                    error=driver_reason(exc),
+                    delay=delay,
+                )
+                sizer.contended()
+                time.sleep(delay)
+        changed += batch.rows_changed
+        walked = batch.rows_walked
+        if walked is None:  # the last batch: whatever the estimate left
+            total = progress.metrics.rows_total or 0
+            walked = max(total - progress.metrics.rows_done, 0)
+        progress.batch(
+            rows_walked=walked,
+            rows_changed=batch.rows_changed,
+            size=sizer.size,
+            seconds=batch.seconds,
+        )
+        if batch.rows_walked is None:
+            progress.done()
+            return changed
+        sizer.measured(batch.seconds)
+        throttle.rest(batch.seconds)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    rows_changed: int
+    rows_walked: int | None
+    """The rows the batch covered; None for the last batch, which covers what is left."""
+    seconds: float
+
+
+@dataclass
+class _Walk:
+    """The keyset walk over one table: where it is and the statements it runs."""
+
+    dialect: Dialect
+    update: BatchedUpdate
+    after: Key | None
+    end: Key | None
+    """The key of the table's last row when the backfill started; None: the table was empty."""
+    restate: tuple[str, ...]
+    rows_left: int | None
+
+    @classmethod
+    def start(
+        cls, connection: sa.Connection, dialect: Dialect, update: BatchedUpdate, after: Key | None
+    ) -> _Walk:
+        """Read the walk's end, the columns to restate and the rows left to walk."""
+        table = {"table": dialect.table(update.table)}
+        with connection.begin():
+            row = connection.execute(sa.text(dialect.batch_end_sql(update))).first()
+            end = None if row is None else tuple(row)
+            restate: tuple[str, ...] = ()
+            if sql := dialect.restated_columns_sql():
+                skip = {*update.key, *(column for column, _ in update.assignments)}
+                names = connection.execute(sa.text(sql), table).scalars()
+                restate = tuple(sorted(name for name in names if name not in skip))
+            rows_left = 0 if end is None else None
+            if end is not None and after is None and (estimate := dialect.row_estimate_sql()):
+                rows_left = connection.execute(sa.text(estimate), table).scalar()
+            if end is not None and (rows_left is None or rows_left <= 0):
+                # Never analysed, or resuming: count the key range that is left.
+                count = dialect.batch_range_count_sql(update, first=after is None)
+                rows_left = connection.execute(
+                    sa.text(count), _bind("after", after) | _bind("end", end)
+                ).scalar()
+        if restate:
+            log.debug("%s: batches restate %s", update.table, ", ".join(restate))
+        return cls(dialect, update, after, end, restate, rows_left)
+
+    def batch(
+        self,
+        connection: sa.Connection,
+        size: int,
+        on_checkpoint: Callable[[Key | None, int], None],
+    ) -> BatchResult:
+        """Run the next batch of up to ``size`` rows in its own transaction."""
+        dialect, update = self.dialect, self.update
+        first = self.after is None
+        started = time.monotonic()
+        with connection.begin():
+            upto = rows = None
+            if self.end is not None:
+                connection.exec_driver_sql(dialect.backfill_session_sql())
+                bounds = _bind("after", self.after)
+                row = connection.execute(
+                    sa.text(dialect.batch_boundary_sql(update, first=first, bounded=True)),
+                    bounds | _bind("end", self.end) | {"offset": size - 1},
+                ).first()
+                # No row that far, or the end itself: this batch ends the walk.
+                upto = None if row is None or tuple(row) == self.end else tuple(row)
+                sql = dialect.batch_update_sql(
+                    update, first=first, last=False, restate=self.restate
+                )
+                rows = connection.execute(
+                    sa.text(sql), bounds | _bind("upto", upto or self.end)
+                ).rowcount
+            token = BATCH_CONNECTION.set(connection)
+            try:
+                on_checkpoint(upto, rows or 0)
+            finally:
+                BATCH_CONNECTION.reset(token)
+        self.after = upto
+        return BatchResult(
+            rows_changed=rows or 0,
+            rows_walked=None if upto is None else size,
+            seconds=time.monotonic() - started,
+        )
+
+
+@dataclass
+class BatchSizer:
+    """The size of the next batch: moved toward the target time by each batch's duration."""
+
+    size: int
+    smallest: int
+    largest: int
+    target_seconds: float
+
+    @classmethod
+    def for_options(cls, options: RunOptions) -> BatchSizer:
+        return cls(
+            options.batch_size,
+            options.min_batch_size,
+            options.max_batch_size,
+            options.target_batch_ms / 1000,
+        )
+
+    def measured(self, seconds: float) -> None:
+        """A full batch of ``size`` rows took ``seconds``."""
+        factor = min(max(self.target_seconds / max(seconds, 1e-6), 0.5), 2.0)
+        self._resize(self.size * factor)
+
+    def contended(self) -> None:
+        """A batch failed on a lock or a conflict: fewer rows hold fewer locks."""
+        self._resize(self.size / 2)
+
+    def _resize(self, size: float) -> None:
+        self.size = min(max(round(size), self.smallest), self.largest)
+
+
+def _bind(prefix: str, key: Key | None) -> dict[str, Any]:
+    """``key`` as the bind parameters :prefix0, :prefix1, … (none for None)."""
+    return {} if key is None else {f"{prefix}{i}": v for i, v in enumerate(key)}
+
+
+def _session_settings(dialect: Dialect, options: RunOptions) -> list[str]:
+    timeouts = dialect.timeouts_sql(
+        lock_timeout_ms=options.lock_timeout_ms,
+        statement_timeout_ms=options.statement_timeout_ms,
+        local=False,
+    )
+    return [*timeouts, *dialect.backfill_connection_sql(on=True)]
+
+
+def _session_resets(dialect: Dialect) -> list[str]:
+    end = dialect.backfill_session_end_sql()
+    return [
+        *dialect.reset_timeouts_sql(),
+        *dialect.backfill_connection_sql(on=False),
+        *([end] if end else []),
+    ]
+
+
+def _set(connection: sa.Connection, statements: list[str]) -> None:
+    with connection.begin():
+        for sql in statements:
+            connection.exec_driver_sql(sql)

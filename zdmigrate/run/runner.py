@@ -1,0 +1,503 @@
+"""The staged runner: each phase of each migration once, resumable, one runner per database.
+
+``Runner(url).run("migrations", "expand")`` applies expand to every migration of the folder
+that has not had it, in id order; ``run(..., "backfill")`` then backfills those whose expand is
+done, and so on. A phase that is done is not run again; one that failed or was killed resumes
+at the step where it stopped. What is done is recorded in the target database
+(:mod:`zdmigrate.run.state`), in the same transaction as the step itself wherever the step is
+transactional, so that no step runs twice; a step outside a transaction is made safe to run
+again instead (see :func:`zdmigrate.run.executor.run_group`), and a backfill resumes after the
+last key its checkpoint holds.
+
+Every refusal — a phase out of order, a changed file, a rollback after contract — is decided
+for all the migrations before the first statement runs: a refused run changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+
+from zdmigrate.engine import create_engine, dialect_for, driver_reason, mask_url
+from zdmigrate.errors import (
+    BadInput,
+    ChangedMigration,
+    ConnectionFailed,
+    ExecutionError,
+    PhaseOrderError,
+    UnknownMigration,
+)
+from zdmigrate.migration import CompiledMigration, compile_migration, load_release
+from zdmigrate.run import state
+from zdmigrate.run.backfill import run_backfill
+from zdmigrate.run.executor import _groups, run_group
+from zdmigrate.run.lock import runner_lock
+from zdmigrate.run.options import RunOptions
+from zdmigrate.schema import Schema
+from zdmigrate.steps import RUN_ORDER, Phase
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.migration import Migration
+    from zdmigrate.run.state import MigrationState
+    from zdmigrate.steps import BatchedUpdate, Step
+
+log = logging.getLogger("zdmigrate.run")
+
+PAUSE_CHECK_SECONDS = 1.0
+"""How stale the pause flag a backfill reads may be: one cheap query a second at most."""
+
+AnyPath = str | Path
+
+Outcome = Literal["done", "resumed", "already done", "rolled back", "nothing to roll back"]
+
+
+@dataclass(frozen=True)
+class PhaseRun:
+    """What a run did to one migration."""
+
+    migration: str
+    phase: Phase
+    outcome: Outcome
+    rows: int = 0
+    """Rows the phase's batched steps changed in this run."""
+
+    def __str__(self) -> str:
+        rows = f", {self.rows} rows" if self.rows else ""
+        return f"{self.migration} {self.phase}: {self.outcome}{rows}"
+
+
+class Runner:
+    """Runs, rolls back, pauses and reports migrations on one database.
+
+    ``database``: a URL (the runner makes and disposes of its engine) or an engine of the
+    caller's. ``options``: the same options as the command line's (batch size, throttling,
+    lock timeout, …). Usable as a context manager.
+    """
+
+    def __init__(self, database: str | sa.Engine, options: RunOptions | None = None) -> None:
+        self.options = options or RunOptions()
+        self._owns_engine = not isinstance(database, sa.Engine)
+        self.engine = create_engine(database) if isinstance(database, str) else database
+        given = database if isinstance(database, str) else None
+        self._shown_url = mask_url(given or self.engine.url.render_as_string(hide_password=False))
+        """The URL as the caller wrote it, for messages: password masked."""
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the commands ----------------------------------------------------------------------
+
+    def run(self, path: AnyPath | Sequence[AnyPath], phase: Phase | str) -> list[PhaseRun]:
+        """Apply ``phase`` (expand, backfill or contract) to the migration file at ``path``,
+        or to every migration of the folder at ``path`` that has not had it, in id order.
+
+        A file is compiled after the migrations before it in its folder; several paths (files
+        of different folders) after the migrations before the first of them in each folder.
+        """
+        wanted_phase = _run_phase(phase)
+        history, wanted = load_release(_paths(path))
+        dialect = self._dialect()
+        compiled = _compile(history, wanted, dialect)
+        with self._lock(f"run {wanted_phase}", dialect):
+            states = self._states()
+            _refuse_changed(history + wanted, states)
+            plan = [
+                (c, _decide(c.migration.id, states.get(c.migration.id), wanted_phase))
+                for c in compiled
+            ]
+            self._ensure_state()
+            return [
+                self._run_phase(c, wanted_phase, action, states.get(c.migration.id), dialect)
+                if action != "skip"
+                else PhaseRun(c.migration.id, wanted_phase, "already done")
+                for c, action in plan
+            ]
+
+    def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
+        """Undo the migrations at ``path`` whose contract has not started, last first."""
+        paths = _paths(path)
+        history, wanted = load_release(paths)
+        dialect = self._dialect()
+        compiled = _compile(history, wanted, dialect)
+        with self._lock("rollback", dialect):
+            states = self._states()
+            _refuse_changed(history + wanted, states)
+            undo = {
+                c.migration.id
+                for c in _rollback_plan(compiled, states, folder=any(p.is_dir() for p in paths))
+            }
+            return [
+                self._roll_back(c, states[c.migration.id], dialect)
+                if c.migration.id in undo
+                else PhaseRun(c.migration.id, Phase.ROLLBACK, "nothing to roll back")
+                for c in reversed(compiled)
+                if c.migration.id in undo or not _contract_started(states.get(c.migration.id))
+            ]
+
+    def status(self) -> list[MigrationState]:
+        """Every migration this database has a record of, in id order. Read-only."""
+        with self._connection() as connection:
+            return list(state.load_all(connection).values())
+
+    def pause(self, migration_id: str) -> None:
+        """Hold the migration's backfill before its next batch, until :meth:`resume`."""
+        self._set_paused(migration_id, True)
+
+    def resume(self, migration_id: str) -> None:
+        self._set_paused(migration_id, False)
+
+    # --- phases ----------------------------------------------------------------------------
+
+    def _run_phase(
+        self,
+        compiled: CompiledMigration,
+        phase: Phase,
+        action: Literal["start", "resume"],
+        current: MigrationState | None,
+        dialect: Dialect,
+    ) -> PhaseRun:
+        migration = compiled.migration
+        resume = action == "resume"
+        done = current.steps_done if resume and current is not None else 0
+        previous = _previous(phase)
+        log.info(
+            "%s %s: %s", migration.id, phase, f"resuming at step {done + 1}" if resume else "start"
+        )
+        with self.engine.begin() as connection:
+            state.start(
+                connection,
+                migration.id,
+                migration.checksum or "",
+                phase,
+                resume=resume,
+                reached=previous,
+            )
+        with self._failure_recorded(migration.id):
+            rows = self._run_steps(migration.id, compiled.phase(phase), done, dialect, resume)
+        with self.engine.begin() as connection:
+            state.finish(connection, migration.id, "done", phase)
+        log.info("%s %s: done", migration.id, phase)
+        return PhaseRun(migration.id, phase, "resumed" if resume else "done", rows)
+
+    def _roll_back(
+        self, compiled: CompiledMigration, current: MigrationState, dialect: Dialect
+    ) -> PhaseRun:
+        migration = compiled.migration
+        resume = current.phase is Phase.ROLLBACK
+        if resume:
+            undoing = current.reached or Phase.EXPAND
+        else:
+            ran_backfill = Phase.BACKFILL in (current.reached, current.phase)
+            undoing = Phase.BACKFILL if ran_backfill else Phase.EXPAND
+        done = current.steps_done if resume else 0
+        log.info("%s rollback of %s: %s", migration.id, undoing, "resuming" if resume else "start")
+        with self.engine.begin() as connection:
+            state.start(
+                connection,
+                migration.id,
+                migration.checksum or "",
+                Phase.ROLLBACK,
+                resume=resume,
+                reached=undoing,
+            )
+        with self._failure_recorded(migration.id):
+            steps = compiled.rollback(undoing)
+            self._run_steps(migration.id, steps, done, dialect, resume, undoing=True)
+        with self.engine.begin() as connection:
+            state.finish(connection, migration.id, "rolled_back", None)
+            state.clear_checkpoints(connection, migration.id)
+            state.set_paused(connection, migration.id, False)
+        return PhaseRun(migration.id, Phase.ROLLBACK, "rolled back")
+
+    def _run_steps(
+        self,
+        migration_id: str,
+        steps: list[Step],
+        start: int,
+        dialect: Dialect,
+        resuming: bool,
+        *,
+        undoing: bool = False,
+    ) -> int:
+        """Run ``steps`` from index ``start``, recording each group as done with it. Returns the
+        rows batched steps changed."""
+        rows = 0
+        position = start
+        with self._connection() as connection:
+            for group in _groups(steps[start:], dialect):
+                end = position + len(group)
+                step = group[0]
+                try:
+                    if step.statement.batched is not None:
+                        rows += self._backfill(
+                            migration_id, step, position, step.statement.batched, dialect
+                        )
+                    else:
+                        run_group(
+                            connection,
+                            dialect,
+                            group,
+                            migration=migration_id,
+                            options=self.options,
+                            undoing=undoing,
+                            resuming=resuming and position == start,
+                            record=functools.partial(
+                                state.steps_done, migration_id=migration_id, count=end
+                            ),
+                        )
+                except (ExecutionError, sa.exc.DBAPIError) as exc:
+                    # Whatever the failed statement left in the session is not passed on.
+                    connection.invalidate()
+                    if isinstance(exc, ExecutionError):
+                        raise
+                    reason = driver_reason(exc)
+                    raise ExecutionError(migration_id, str(step.phase), step.sql, reason) from exc
+                position = end
+        return rows
+
+    def _backfill(
+        self,
+        migration_id: str,
+        step: Step,
+        index: int,
+        update: BatchedUpdate,
+        dialect: Dialect,
+    ) -> int:
+        """Run one batched step from its checkpoint; each batch's checkpoint, and the step's
+        end, are recorded in the batch's own transaction where the engine allows."""
+        with self.engine.connect() as connection:
+            checkpoint = state.load_checkpoint(connection, migration_id, step.phase, index)
+        label = f"{migration_id} {step.phase} step {index + 1} ({update.table})"
+        if checkpoint.rows_done:
+            log.info("%s: resuming after key %s", label, checkpoint.last_key)
+
+        def record(key: tuple[Any, ...] | None, rows: int) -> None:
+            nonlocal checkpoint
+            checkpoint = state.Checkpoint(
+                key if key is not None else checkpoint.last_key, checkpoint.rows_done + rows
+            )
+            done = checkpoint
+
+            def write(connection: sa.Connection) -> None:
+                state.save_checkpoint(connection, migration_id, step.phase, index, done)
+                if key is None:  # the last batch: the step is done with it
+                    state.steps_done(connection, migration_id, index + 1)
+
+            if (batch := state.BATCH_CONNECTION.get()) is not None:
+                write(batch)
+            else:
+                with self.engine.begin() as connection:
+                    write(connection)
+
+        rows = run_backfill(
+            self.engine,
+            dialect,
+            update,
+            options=self.options,
+            resume_after=checkpoint.last_key,
+            on_checkpoint=record,
+            is_paused=self._pause_flag(migration_id, label),
+            label=label,
+        )
+        with self.engine.begin() as connection:
+            state.steps_done(connection, migration_id, index + 1)
+        log.info("%s: %d rows", label, rows)
+        return rows
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _pause_flag(self, migration_id: str, label: str) -> Callable[[], bool]:
+        """``is_paused()`` for the backfill engine: the migration's pause flag, read at most
+        once every :data:`PAUSE_CHECK_SECONDS`."""
+        checked_at = -PAUSE_CHECK_SECONDS
+        paused = False
+
+        def is_paused() -> bool:
+            nonlocal checked_at, paused
+            now = time.monotonic()
+            if now - checked_at >= PAUSE_CHECK_SECONDS:
+                with self.engine.connect() as connection:
+                    now_paused = state.is_paused(connection, migration_id)
+                if now_paused and not paused:
+                    log.info("%s: paused; `zdmigrate resume %s` lets it go on", label, migration_id)
+                if paused and not now_paused:
+                    log.info("%s: resumed", label)
+                checked_at, paused = now, now_paused
+            return paused
+
+        return is_paused
+
+    @contextmanager
+    def _failure_recorded(self, migration_id: str) -> Iterator[None]:
+        """Record why a phase stopped, then let the error go on."""
+        try:
+            yield
+        except BaseException as exc:
+            reason = str(exc) if isinstance(exc, ExecutionError) else f"{type(exc).__name__}: {exc}"
+            try:
+                with self.engine.begin() as connection:
+                    state.fail(connection, migration_id, reason)
+            except sa.exc.DBAPIError:  # the database went away; the state says "running"
+                log.warning("%s: could not record the failure", migration_id)
+            raise
+
+    def _set_paused(self, migration_id: str, paused: bool) -> None:
+        with self._connection() as connection, connection.begin():
+            known = state.set_paused(connection, migration_id, paused)
+        if not known:
+            raise UnknownMigration(migration_id)
+
+    def _states(self) -> dict[str, MigrationState]:
+        with self._connection() as connection:
+            return state.load_all(connection)
+
+    def _ensure_state(self) -> None:
+        with self.engine.begin() as connection:
+            state.ensure(connection)
+
+    def _dialect(self) -> Dialect:
+        with self._connection() as connection:
+            return dialect_for(connection)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        try:
+            connection = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise ConnectionFailed(self._shown_url, driver_reason(exc)) from None
+        with connection:
+            yield connection
+
+    @contextmanager
+    def _lock(self, command: str, dialect: Dialect) -> Iterator[None]:
+        with runner_lock(
+            self.engine, dialect, command=command, wait_s=self.options.wait_for_runner_s
+        ):
+            yield
+
+
+# --- deciding what to do, before doing anything ------------------------------------------
+
+
+def _paths(path: AnyPath | Sequence[AnyPath]) -> list[Path]:
+    return [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+
+
+def _run_phase(phase: Phase | str) -> Phase:
+    if phase not in RUN_ORDER:
+        raise BadInput(f"cannot run phase {phase!r}: expected expand, backfill or contract")
+    return Phase(phase)
+
+
+def _previous(phase: Phase) -> Phase | None:
+    position = RUN_ORDER.index(phase)
+    return RUN_ORDER[position - 1] if position else None
+
+
+def _compile(
+    history: list[Migration], wanted: list[Migration], dialect: Dialect
+) -> list[CompiledMigration]:
+    """Compile ``wanted`` after ``history``, from an empty schema: the same steps on every
+    run, whatever the database looks like half-way through a phase."""
+    schema = Schema()
+    shown = {m.id for m in wanted}
+    compiled = []
+    for migration in history + wanted:
+        result = compile_migration(migration, schema, dialect)
+        schema = result.after
+        if migration.id in shown:
+            compiled.append(result)
+    return compiled
+
+
+def _refuse_changed(migrations: list[Migration], states: dict[str, MigrationState]) -> None:
+    for migration in migrations:
+        current = states.get(migration.id)
+        if current is None or current.status == "rolled_back":
+            continue
+        if current.checksum != migration.checksum:
+            raise ChangedMigration(migration.path or migration.id, migration.id)
+
+
+def _decide(
+    migration_id: str, current: MigrationState | None, phase: Phase
+) -> Literal["start", "resume", "skip"]:
+    """Start ``phase``, resume it, or skip it as done; refuse it out of order."""
+    where = current.describe() if current is not None else "never run"
+    if current is not None and current.phase is Phase.ROLLBACK:
+        if current.status != "rolled_back":
+            raise PhaseOrderError(
+                migration_id,
+                f"run {phase}",
+                "its rollback did not finish: run `zdmigrate rollback` again first",
+            )
+        current = None
+    if current is not None and current.has_reached(phase):
+        return "skip"
+    if current is not None and current.phase is phase:
+        return "resume"
+    previous = _previous(phase)
+    reached = current.reached if current is not None else None
+    if reached == previous:
+        return "start"
+    raise PhaseOrderError(
+        migration_id,
+        f"run {phase}",
+        f"{previous} is not done ({where}): run `zdmigrate run {previous}` first",
+    )
+
+
+def _contract_started(current: MigrationState | None) -> bool:
+    return current is not None and (
+        current.phase is Phase.CONTRACT or current.reached is Phase.CONTRACT
+    )
+
+
+def _rollback_plan(
+    compiled: list[CompiledMigration], states: dict[str, MigrationState], *, folder: bool
+) -> list[CompiledMigration]:
+    """The migrations a rollback undoes: those begun and not contracted. In a folder, the
+    contracted ones before them stay as they are; one contracted after them is refused, as is
+    a single file whose contract began."""
+    undo: list[CompiledMigration] = []
+    contracted: list[str] = []
+    for c in compiled:
+        current = states.get(c.migration.id)
+        if _contract_started(current):
+            if undo:
+                raise PhaseOrderError(
+                    undo[-1].migration.id,
+                    "roll back",
+                    f"{c.migration.id}, after it, has run its contract",
+                )
+            contracted.append(c.migration.id)
+        elif current is not None and current.status != "rolled_back":
+            undo.append(c)
+    if contracted and (not folder or not undo):
+        raise PhaseOrderError(
+            contracted[-1], "roll back", "its contract has run, and contract is not reversible"
+        )
+    return undo
