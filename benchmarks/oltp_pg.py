@@ -12,10 +12,11 @@ with 5 ms between them: point reads (40%), updates of the amount (25%) and of th
 ``contact_email`` and the bigint ``amount``.
 
 1. Baseline: app A alone for ``--baseline-seconds``, no migration.
-2. Migration, run by zdmigrate's Runner with its default options (lock timeout 500 ms) from a
-   migration file: ``RenameColumn(email → contact_email)`` and ``ChangeColumnType(amount →
-   bigint)``. App A runs through expand and backfill; then A and B both run (half the workers
-   each) for 3 s, as during a rolling deploy; then B alone through contract and 2 s after.
+2. Migration, run by ``zdmigrate run`` in its own process (as a deploy pipeline runs it) with
+   its default options (lock timeout 500 ms) from a migration file:
+   ``RenameColumn(email → contact_email)`` and ``ChangeColumnType(amount → bigint)``. App A runs
+   through expand and backfill; then A and B both run (half the workers each) for 3 s, as during
+   a rolling deploy; then B alone through contract and 2 s after.
 
 Printed: p99 and the longest latency of each window, the p99 ratio migration/baseline
 (target ≤ 2), the app errors (target 0), the longest any app statement waited during the
@@ -30,6 +31,8 @@ import collections
 import itertools
 import math
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -231,20 +234,40 @@ def main() -> None:
         time.sleep(args.baseline_seconds)
     phases: dict[str, float] = {}
     apps = Apps(engine, args.rows, args.workers, ids)
-    with running(apps), Runner(engine, options) as runner:
+
+    def run(phase: str) -> None:
+        """One phase through the command line, in its own process, as a deploy pipeline runs
+        it: the apps' process does not share its interpreter with zdmigrate."""
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "zdmigrate"),
+                "run",
+                phase,
+                str(change),
+                "--database-url",
+                args.url,
+                "--sleep-ratio",
+                str(options.sleep_ratio),
+                "--target-batch-ms",
+                str(options.target_batch_ms),
+                "--no-progress",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        phases[phase] = time.perf_counter() - began
+
+    with running(apps):
         time.sleep(1.0)
         start = apps.window()
-        for phase in ("expand", "backfill"):
-            began = time.perf_counter()
-            runner.run(change, phase)
-            phases[phase] = time.perf_counter() - began
+        run("expand")
+        run("backfill")
         apps.version = "AB"
         time.sleep(3.0)
         apps.version = "B"
         time.sleep(0.5)  # the last statements of app A finish
-        began = time.perf_counter()
-        runner.run(change, "contract")
-        phases["contract"] = time.perf_counter() - began
+        run("contract")
         time.sleep(2.0)
         window = apps.latencies[start:]
 
