@@ -110,29 +110,42 @@ def test_the_same_check_on_postgresql_is_not_valid_then_validated_and_exits_0(
     assert document["summary"] == {"errors": 0, "warnings": 0, "infos": len(codes(document))}
 
 
+def test_a_table_the_release_creates_needs_no_lock_finding_before_contract(
+    release: Path,
+) -> None:
+    """The folder is one release: orders is new in it, and no app uses it before contract."""
+    code, document = plan_json(str(release), "--dialect", "mysql")
+    assert code == 0
+    assert codes(document) == []
+
+
 @pytest.mark.parametrize(
     ("fail_on", "expected"), [("error", 1), ("warning", 1), ("info", 1), ("never", 0)]
 )
 def test_fail_on_sets_the_exit_code(release: Path, fail_on: str, expected: int) -> None:
-    code, _, _ = run("plan", str(release), "--dialect", "mysql", "--fail-on", fail_on)
+    code, _, _ = run(
+        "plan", str(release / "0002_check.py"), "--dialect", "mysql", "--fail-on", fail_on
+    )
     assert code == expected
 
 
 def test_info_findings_fail_only_at_fail_on_info(release: Path) -> None:
-    assert run("plan", str(release), "--fail-on", "warning")[0] == 0
-    assert run("plan", str(release), "--fail-on", "info")[0] == 1
+    assert run("plan", str(release / "0002_check.py"), "--fail-on", "warning")[0] == 0
+    assert run("plan", str(release / "0002_check.py"), "--fail-on", "info")[0] == 1
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json", "github", "sarif"])
 def test_every_format_names_the_finding(release: Path, fmt: str) -> None:
-    code, out, err = run("plan", str(release), "--dialect", "mysql", "--format", fmt)
+    code, out, err = run(
+        "plan", str(release / "0002_check.py"), "--dialect", "mysql", "--format", fmt
+    )
     assert code == 1, err
     assert "ZD202" in out
 
 
 def test_an_operation_can_accept_a_finding_with_a_reason(release: Path) -> None:
     write(release, "0002_check.py", CHECK.format(ignore=', ignore={"ZD202": "40 rows"}'))
-    code, document = plan_json(str(release), "--dialect", "mysql")
+    code, document = plan_json(str(release / "0002_check.py"), "--dialect", "mysql")
     assert code == 0
     assert "ZD202" not in codes(document)
     suppressed = [s for m in document["migrations"] for s in m["suppressed"]]  # type: ignore[attr-defined]
@@ -150,7 +163,7 @@ def test_an_operation_can_accept_a_finding_with_a_reason(release: Path) -> None:
 )
 def test_a_wrong_ignore_is_bad_input(release: Path, ignore: str, message: str) -> None:
     write(release, "0002_check.py", CHECK.format(ignore=ignore))
-    code, out, err = run("plan", str(release), "--dialect", "mysql")
+    code, out, err = run("plan", str(release / "0002_check.py"), "--dialect", "mysql")
     assert code == 2
     assert out == ""
     assert message in err and "0002_check.py: operation 2 (AddCheckConstraint)" in err
@@ -170,14 +183,14 @@ def test_pyproject_sets_defaults_and_accepts_findings(release: Path) -> None:
             """
         )
     )
-    code, document = plan_json(str(release))
+    code, document = plan_json(str(release / "0002_check.py"))
     assert document["dialect"] == "mysql"
     assert "ZD202" not in codes(document)
     suppressed = [s for m in document["migrations"] for s in m["suppressed"]]  # type: ignore[attr-defined]
     assert {(s["code"], s["source"]) for s in suppressed} == {("ZD202", "pyproject.toml")}
     assert code == 0
     # The command line wins over the file.
-    assert run("plan", str(release), "--fail-on", "info")[0] == 1
+    assert run("plan", str(release / "0002_check.py"), "--fail-on", "info")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -191,7 +204,7 @@ def test_pyproject_sets_defaults_and_accepts_findings(release: Path) -> None:
 )
 def test_a_broken_pyproject_is_bad_input(release: Path, toml: str, message: str) -> None:
     (release / "pyproject.toml").write_text(toml)
-    code, out, err = run("plan", str(release))
+    code, out, err = run("plan", str(release / "0002_check.py"))
     assert (code, out) == (2, "")
     assert message in err
     assert len(err.strip().splitlines()) == 1

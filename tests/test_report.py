@@ -293,6 +293,18 @@ def test_text_shows_the_phase_alone_where_the_finding_names_no_table() -> None:
     ]
 
 
+def test_text_prints_a_rules_help_once() -> None:
+    result = with_findings(
+        NOTE.finding("first note", line=3),
+        NOTE.finding("second note", line=9),
+        NOTE.finding("third note", line=12, help="Its own help."),
+    )
+    text = report.render(result, "text")
+    assert text.count(NOTE.help) == 1
+    assert "    (help: see ZD903 above)" in text.splitlines()
+    assert "Its own help." in text
+
+
 def test_text_counts_suppressed_findings_without_printing_them() -> None:
     text = report.render(plan_result(), "text")
     assert "the table is tiny" not in text

@@ -75,7 +75,8 @@ def plan(
     if baseline is None:
         baseline = old_app if old_app is not None and not history else Schema()
     before, compiled = compile_release(history, wanted, dialect, baseline)
-    planned = [_plan_migration(m, dialect, external_runner, everywhere) for m in compiled]
+    existing = set(before.tables)
+    planned = [_plan_migration(m, dialect, external_runner, everywhere, existing) for m in compiled]
     if old_app is not None or new_app is not None:
         _check_apps(compiled, planned, before, dialect, old_app, new_app, everywhere)
     for p in planned:
@@ -97,7 +98,10 @@ def _plan_migration(
     dialect: Dialect,
     external_runner: bool,
     everywhere: Mapping[str, str],
+    existing: set[str],
 ) -> PlannedMigration:
+    """``existing``: the tables there before the release. Until the new app is deployed (after
+    backfill), a lock on a table the release creates is nobody's wait: no app uses it yet."""
     migration = compiled.migration
     path = migration.path
     lines = operation_lines(Path(path)) if path and path.endswith(".py") else {}
@@ -113,6 +117,8 @@ def _plan_migration(
     )
 
     def report(finding: Finding, position: int | None, in_sql: Mapping[str, str]) -> None:
+        if finding in planned.findings:  # two statements of one operation, the same lock
+            return
         for source, accepted in (
             ("sql comment", in_sql),
             ("operation", by_position.get(position or 0, {})),
@@ -139,7 +145,10 @@ def _plan_migration(
                     specific = list(analysed.findings)
                     in_sql = _sql_ignores(analysed.ignores, path or migration.id, analysed.line)
                     line = analysed.line if path and path.endswith(".sql") else line
-            for finding in merge(step_findings(step), specific):
+            table = step.statement.table
+            unused = phase is not Phase.CONTRACT and table is not None and table not in existing
+            generic = [] if unused else step_findings(step)
+            for finding in merge(generic, specific):
                 report(finding.at(file=path, line=line).with_phase(phase), position, in_sql)
     for position, analysis in analyses.items():
         for finding in analysis.findings:

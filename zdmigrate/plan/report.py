@@ -147,6 +147,7 @@ def render_text(result: PlanResult, *, color: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold, dim=dim) if color else text
 
     blocks = []
+    helped: set[tuple[str, str]] = set()
     for migration in result.migrations:
         if not migration.findings:
             continue
@@ -158,7 +159,14 @@ def render_text(result: PlanResult, *, color: bool = False) -> str:
             where = style(f"{_where(finding, migration)}:", bold=True)
             lines.append(f"{where} {style(finding.code, bold=True)} {severity} {first}")
             lines += [f"    {line}" for line in more]
-            lines += [style(f"    {line}", dim=True) for line in finding.help.splitlines()]
+            # A help already shown for the same rule is not repeated.
+            help_lines = (
+                [f"(help: see {finding.code} above)"]
+                if (finding.code, finding.help) in helped
+                else finding.help.splitlines()
+            )
+            helped.add((finding.code, finding.help))
+            lines += [style(f"    {line}", dim=True) for line in help_lines]
             context = _phase_and_lock(finding, migration)
             if context:
                 lines.append(style(f"    {context}", dim=True))
