@@ -70,6 +70,19 @@ def make_table(engine: sa.Engine, name: str, rows: int, *extra: str) -> BatchedU
     return BatchedUpdate(name, ("id",), DOUBLE_V, NOT_DOUBLED)
 
 
+def make_pairs_table(engine: sa.Engine, name: str, b_type: str, rows: str) -> BatchedUpdate:
+    """``name`` (a, b, v, w) keyed by (a, b), filled by the SELECT ``rows`` of (a, b, v) with w
+    NULL; the update that sets w = 2v."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        connection.exec_driver_sql(
+            f"CREATE TABLE {name} (a integer, b {b_type}, v integer NOT NULL, w integer, "
+            "PRIMARY KEY (a, b))"
+        )
+        connection.exec_driver_sql(f"INSERT INTO {name} (a, b, v) {rows}")
+    return BatchedUpdate(name, ("a", "b"), DOUBLE_V, NOT_DOUBLED)
+
+
 def doubled_ids(engine: sa.Engine, table: str) -> list[int]:
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
@@ -139,17 +152,13 @@ def test_every_row_is_done_once_in_key_order_with_a_checkpoint_per_batch(
 
 
 def test_composite_keys_are_walked_as_row_values(engine: sa.Engine, dialect: Dialect) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS bf_pairs")
-        connection.exec_driver_sql(
-            "CREATE TABLE bf_pairs (a integer, b text, v integer NOT NULL, w integer, "
-            "PRIMARY KEY (a, b))"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO bf_pairs (a, b, v) SELECT a, 'k' || lpad(b::text, 2, '0'), a * 100 + b "
-            "FROM generate_series(1, 7) a, generate_series(1, 13) b"
-        )
-    update = BatchedUpdate("bf_pairs", ("a", "b"), DOUBLE_V, NOT_DOUBLED)
+    update = make_pairs_table(
+        engine,
+        "bf_pairs",
+        "text",
+        "SELECT a, 'k' || lpad(b::text, 2, '0'), a * 100 + b "
+        "FROM generate_series(1, 7) a, generate_series(1, 13) b",
+    )
     keys: list[tuple[Any, ...] | None] = []
     assert backfill(engine, dialect, update, on_checkpoint=lambda k, r: keys.append(k)) == 91
     with engine.connect() as connection:
@@ -169,17 +178,12 @@ def test_resuming_does_exactly_the_rows_after_the_checkpoint(
 
 
 def test_resuming_a_composite_key_mid_table(engine: sa.Engine, dialect: Dialect) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS bf_pairs_resume")
-        connection.exec_driver_sql(
-            "CREATE TABLE bf_pairs_resume (a integer, b integer, v integer NOT NULL, w integer, "
-            "PRIMARY KEY (a, b))"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO bf_pairs_resume (a, b, v) SELECT a, b, a + b "
-            "FROM generate_series(1, 5) a, generate_series(1, 5) b"
-        )
-    update = BatchedUpdate("bf_pairs_resume", ("a", "b"), DOUBLE_V, NOT_DOUBLED)
+    update = make_pairs_table(
+        engine,
+        "bf_pairs_resume",
+        "integer",
+        "SELECT a, b, a + b FROM generate_series(1, 5) a, generate_series(1, 5) b",
+    )
     assert backfill(engine, dialect, update, resume_after=(3, 2), batch_size=4) == 13
     with engine.connect() as connection:
         done = connection.exec_driver_sql(

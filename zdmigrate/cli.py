@@ -454,11 +454,7 @@ def status(database_url: str | None, output_format: str, require: tuple[str, ...
 @reports_errors
 def pause(migration_id: str, database_url: str | None) -> None:
     """Hold migration ID's backfill before its next batch, until `zdmigrate resume ID`."""
-    from zdmigrate.run.runner import Runner
-
-    with Runner(required_url(database_url)) as runner:
-        runner.pause(migration_id)
-    click.echo(f"{migration_id}: paused")
+    _hold(migration_id, database_url, paused=True)
 
 
 @main.command()
@@ -467,8 +463,13 @@ def pause(migration_id: str, database_url: str | None) -> None:
 @reports_errors
 def resume(migration_id: str, database_url: str | None) -> None:
     """Let migration ID's paused backfill go on."""
+    _hold(migration_id, database_url, paused=False)
+
+
+def _hold(migration_id: str, database_url: str | None, *, paused: bool) -> None:
+    """`pause` and `resume`, which differ only in which way they set the migration's pause."""
     from zdmigrate.run.runner import Runner
 
     with Runner(required_url(database_url)) as runner:
-        runner.resume(migration_id)
-    click.echo(f"{migration_id}: resumed")
+        (runner.pause if paused else runner.resume)(migration_id)
+    click.echo(f"{migration_id}: {'paused' if paused else 'resumed'}")

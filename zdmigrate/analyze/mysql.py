@@ -279,43 +279,33 @@ class _Reader:
         blocked = "reads and writes are" if lock is Lock.EXCLUSIVE else "writes are"
         name = self.server.algorithm_name(algorithm)
         if algorithm is Algorithm.COPY:
-            return [
-                rules.TABLE_COPY.finding(
-                    f"ALGORITHM=COPY, LOCK={lock.name}: the table is copied and {blocked} blocked "
-                    f"for its length ({what})",
-                    help=remedy,
-                    table=table,
-                    column=column,
-                )
-            ]
-        if lock is Lock.EXCLUSIVE:
-            return [
+            rule, message = (
+                rules.TABLE_COPY,
+                f"ALGORITHM=COPY, LOCK={lock.name}: the table is copied and {blocked} blocked "
+                "for its length",
+            )
+        elif lock is Lock.EXCLUSIVE:
+            return [  # no remedy or column: it is the statement's LOCK= clause that asks for it
                 rules.EXCLUSIVE_LOCK.finding(
                     f"ALGORITHM={name}, LOCK=EXCLUSIVE: reads and writes are blocked for the "
                     f"whole statement ({what})",
                     table=table,
                 )
             ]
-        if lock is Lock.SHARED:
-            return [
-                rules.WRITES_BLOCKED.finding(
-                    f"ALGORITHM={name}, LOCK=SHARED: writes are blocked until it is done ({what})",
-                    help=remedy,
-                    table=table,
-                    column=column,
-                )
-            ]
-        if algorithm is Algorithm.INPLACE:
-            return [
-                rules.TABLE_REBUILD.finding(
-                    f"ALGORITHM=INPLACE, LOCK=NONE: the table is rebuilt; reads and writes go on, "
-                    f"but it runs as long as a copy and replicas apply it in one piece ({what})",
-                    help=remedy,
-                    table=table,
-                    column=column,
-                )
-            ]
-        return []
+        elif lock is Lock.SHARED:
+            rule, message = (
+                rules.WRITES_BLOCKED,
+                f"ALGORITHM={name}, LOCK=SHARED: writes are blocked until it is done",
+            )
+        elif algorithm is Algorithm.INPLACE:
+            rule, message = (
+                rules.TABLE_REBUILD,
+                "ALGORITHM=INPLACE, LOCK=NONE: the table is rebuilt; reads and writes go on, "
+                "but it runs as long as a copy and replicas apply it in one piece",
+            )
+        else:
+            return []
+        return [rule.finding(f"{message} ({what})", help=remedy, table=table, column=column)]
 
     def _create_index(self, c: Cursor, text: str, own_timeout: bool) -> _Read:
         """CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX name ON t (parts) [ALGORITHM= / LOCK=]: the

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
@@ -40,6 +41,9 @@ from zdmigrate.dialects.postgresql import (
     SHARE_UPDATE_EXCLUSIVE,
 )
 from zdmigrate.schema import uses_column
+
+if TYPE_CHECKING:
+    from zdmigrate.findings import Rule
 
 AEL_BLOCKS = what_it_blocks(ACCESS_EXCLUSIVE)
 
@@ -78,6 +82,11 @@ _WEAK_STORAGE_PARAMETERS = (
 """Storage parameters SET (…) changes under SHARE UPDATE EXCLUSIVE (the rest: ACCESS EXCLUSIVE)."""
 
 _NARROW_INTEGERS = {"int2": ("smallint", "32,767"), "int4": ("integer", "2,147,483,647")}
+_POOR_TYPES = {
+    "bpchar": (rules.CHAR_COLUMN, "is char(n): values are padded with spaces"),
+    "timestamp": (rules.PREFER_TIMESTAMPTZ, "is timestamp without time zone"),
+}
+"""Types a new column is better without, whether or not it is a key."""
 
 _REWRITES = {
     AlterTableType.AT_SetLogged: "SET LOGGED",
@@ -98,6 +107,12 @@ class _Alter:
     """The table existed before the text: lock findings apply."""
     ctx: Context
     d: Described
+
+    def find(
+        self, rule: Rule, message: str, *, column: str | None = None, help: str | None = None
+    ) -> None:
+        """A finding on the altered table."""
+        self.d.find(rule, message, table=self.table, column=column, help=help)
 
 
 def describe_alter_table(node: Node, ctx: Context, d: Described) -> None:
@@ -124,20 +139,9 @@ def style_findings(spec: ColumnSpec, d: Described, table: str, *, key: bool) -> 
             table=table,
             column=spec.name,
         )
-    if type_.name == "bpchar":
-        d.find(
-            rules.CHAR_COLUMN,
-            f"{table}.{spec.name} is char(n): values are padded with spaces",
-            table=table,
-            column=spec.name,
-        )
-    if type_.name == "timestamp":
-        d.find(
-            rules.PREFER_TIMESTAMPTZ,
-            f"{table}.{spec.name} is timestamp without time zone",
-            table=table,
-            column=spec.name,
-        )
+    if type_.name in _POOR_TYPES:
+        rule, why = _POOR_TYPES[type_.name]
+        d.find(rule, f"{table}.{spec.name} {why}", table=table, column=spec.name)
 
 
 def _add_column(a: _Alter) -> None:
@@ -147,26 +151,25 @@ def _add_column(a: _Alter) -> None:
     if a.cmd.missing_ok and known is not None and spec.name in known.columns:
         return  # IF NOT EXISTS, and it exists: nothing happens
     style_findings(spec, a.d, a.table, key=spec.primary)
-    where = {"table": a.table, "column": spec.name}
     computed = _computed_per_row(spec, a.ctx)
     if computed:
         a.d.rewrite = True
         a.d.notes.append(f"{computed} rewrites the whole table")
         if a.live:
             a.d.long_work = f"rewrites {a.table}"
-            a.d.find(
+            a.find(
                 rules.ADD_COLUMN_REWRITE,
                 f"ADD COLUMN {spec.name} with {computed} rewrites {a.table} and its indexes "
                 f"under ACCESS EXCLUSIVE, which {AEL_BLOCKS} until it is done",
-                **where,
+                column=spec.name,
             )
     fills = spec.default is not None or spec.identity or spec.type.serial or spec.generated
     if spec.not_null and not fills and a.live:
-        a.d.find(
+        a.find(
             rules.ADD_COLUMN_NOT_NULL,
             f"ADD COLUMN {spec.name} NOT NULL without a default fails if {a.table} has a row: "
             "existing rows would get NULL",
-            **where,
+            column=spec.name,
         )
     checked = []
     if spec.checks:
@@ -179,13 +182,13 @@ def _add_column(a: _Alter) -> None:
         a.d.scan = True
         if a.live:
             a.d.long_work = f"checks every row of {a.table}"
-            a.d.find(
+            a.find(
                 rules.NOT_VALID_MISSING,
                 f"ADD COLUMN {spec.name} with {' and '.join(checked)} checks every row of "
                 f"{a.table} under ACCESS EXCLUSIVE, which {AEL_BLOCKS} until the scan ends",
                 help="add the column alone, then ops.AddCheckConstraint / ops.AddForeignKey "
                 "(… NOT VALID, then VALIDATE CONSTRAINT)",
-                **where,
+                column=spec.name,
             )
     if spec.primary or spec.unique:
         _builds_index(a, "PRIMARY KEY" if spec.primary else "UNIQUE", spec.name)
@@ -220,12 +223,11 @@ def _builds_index(a: _Alter, kind: str, subject: str) -> None:
             "an exclusion constraint cannot use an index built CONCURRENTLY: add it when the "
             "table is new or small, or in a maintenance window"
         )
-    a.d.find(
+    a.find(
         rules.UNIQUE_BUILDS_INDEX,
         f"{kind} {subject} builds its index on {a.table} under ACCESS EXCLUSIVE, which "
         f"{AEL_BLOCKS} until the build ends",
         help=help_,
-        table=a.table,
     )
 
 
@@ -249,11 +251,10 @@ def _set_not_null(a: _Alter) -> None:
         if a.ctx.dialect.caps.not_null_from_check
         else "before PostgreSQL 12 even a validated CHECK does not spare it"
     )
-    a.d.find(
+    a.find(
         rules.SET_NOT_NULL,
         f"SET NOT NULL on {a.table}.{column_name} scans every row under ACCESS EXCLUSIVE, "
         f"which {AEL_BLOCKS} until the scan ends ({proof})",
-        table=a.table,
         column=column_name,
     )
 
@@ -281,11 +282,10 @@ def _alter_type(a: _Alter) -> None:
     if not a.live:
         return
     a.d.long_work = f"rewrites {a.table}"
-    a.d.find(
+    a.find(
         rules.CHANGE_TYPE,
         f"ALTER COLUMN {column_name} TYPE {model_type(new)}{why}: it rewrites {a.table} and its "
         f"indexes under ACCESS EXCLUSIVE, which {AEL_BLOCKS} until it is done",
-        table=a.table,
         column=column_name,
     )
 
@@ -304,14 +304,13 @@ def _checks_again(a: _Alter, column: str, new_type: str) -> None:
     a.d.scan = True
     if a.live:
         a.d.long_work = f"checks every row of {a.table}"
-        a.d.find(
+        a.find(
             rules.CHANGE_TYPE,
             f"ALTER COLUMN {column} TYPE {new_type} rewrites nothing, but it re-creates "
             f"{', '.join(checks)} and checks every row of {a.table} again under ACCESS "
             f"EXCLUSIVE, which {AEL_BLOCKS} until the scan ends",
             help="drop the CHECK first and add it back NOT VALID, then VALIDATE it "
             "(ops.DropConstraint, ops.AddCheckConstraint)",
-            table=a.table,
             column=column,
         )
 
@@ -369,7 +368,7 @@ def _validated_now(a: _Alter, constraint: Node, message: str) -> None:
     a.d.scan = True
     if a.live:
         a.d.long_work = f"checks every row of {a.table}"
-        a.d.find(rules.NOT_VALID_MISSING, message, table=a.table)
+        a.find(rules.NOT_VALID_MISSING, message)
 
 
 def _primary_key_using_index(a: _Alter, index_name: str) -> None:
@@ -386,12 +385,11 @@ def _primary_key_using_index(a: _Alter, index_name: str) -> None:
     a.d.scan = True
     if a.live:
         a.d.long_work = f"scans {a.table}"
-        a.d.find(
+        a.find(
             rules.SET_NOT_NULL,
             f"PRIMARY KEY USING INDEX {index_name} sets NOT NULL on {', '.join(nullable)}: it "
             f"scans every row of {a.table} under ACCESS EXCLUSIVE, which {AEL_BLOCKS}",
             help=f"use ops.SetNotNull on {', '.join(nullable)} first",
-            table=a.table,
             column=nullable[0],
         )
 
@@ -420,11 +418,10 @@ def _drop_column(a: _Alter) -> None:
     known = a.ctx.table(a.table)
     if not a.live or (a.cmd.missing_ok and known is not None and column not in known.columns):
         return
-    a.d.find(
+    a.find(
         rules.DROP_COLUMN,
         f"DROP COLUMN {column} of {a.table}: the app version still running fails if it reads or "
         "writes the column (SELECT *, an INSERT naming it, an ORM model that lists it)",
-        table=a.table,
         column=column,
     )
 
@@ -439,12 +436,11 @@ def _column_default(a: _Alter) -> None:
     if column is not None and column.default is None:
         return  # no default to drop
     not_null = column is not None and not column.nullable
-    a.d.find(
+    a.find(
         rules.DROP_DEFAULT,
         f"DROP DEFAULT on {a.table}.{name}: the app version still running may leave {name} out of "
         "its inserts and rely on the default"
         + (" — those inserts fail, the column is NOT NULL" if not_null else ""),
-        table=a.table,
         column=name,
     )
 
@@ -463,11 +459,10 @@ def _drop_constraint(a: _Alter) -> None:
             refused = f"values outside {known.checks[name].expression}"
         elif name in known.foreign_keys:
             refused = f"rows that point nowhere in {known.foreign_keys[name].ref_table}"
-    a.d.find(
+    a.find(
         rules.DROP_CONSTRAINT,
         f"DROP CONSTRAINT {name} on {a.table}: the app version still running may rely on it to "
         f"refuse {refused}",
-        table=a.table,
     )
 
 
@@ -476,11 +471,10 @@ def _rewrite(a: _Alter) -> None:
     a.d.rewrite = True
     if a.live:
         a.d.long_work = f"rewrites {a.table}"
-        a.d.find(
+        a.find(
             rules.TABLE_REWRITE,
             f"{_REWRITES[a.cmd.subtype]} rewrites {a.table} under ACCESS EXCLUSIVE, which "
             f"{AEL_BLOCKS} until it is done",
-            table=a.table,
         )
 
 
@@ -508,11 +502,10 @@ def _detach_partition(a: _Alter) -> None:
     a.d.take(a.table, ACCESS_EXCLUSIVE)
     a.d.take(partition, ACCESS_EXCLUSIVE)
     if a.live and a.ctx.version >= (14,):
-        a.d.find(
+        a.find(
             rules.DETACH_PARTITION,
             f"DETACH PARTITION {partition} takes ACCESS EXCLUSIVE on {a.table}, which "
             f"{AEL_BLOCKS} of every partition while it waits and runs",
-            table=a.table,
         )
 
 
