@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=15.0)
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--sleep-ratio", type=float, default=0.0)
-    parser.add_argument("--target-batch-ms", type=int, default=200)
+    parser.add_argument("--target-batch-ms", type=int, default=RunOptions().target_batch_ms)
     parser.add_argument(
         "--no-prepare",
         dest="prepare",

@@ -330,7 +330,7 @@ def run_options(command: Callable[P, R]) -> Callable[P, R]:
         [
             database_url_option,
             click.option("--batch-size", type=positive, default=1000, show_default=True),
-            click.option("--target-batch-ms", type=positive, default=200, show_default=True),
+            click.option("--target-batch-ms", type=positive, default=50, show_default=True),
             click.option("--sleep-ratio", type=not_negative, default=0.0, show_default=True),
             click.option("--max-lag-ms", type=click.IntRange(min=0), default=None),
             click.option("--replica-url", "replica_urls", multiple=True, metavar="URL"),

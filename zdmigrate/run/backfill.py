@@ -26,8 +26,8 @@ function; batches commit without waiting for the WAL flush (``synchronous_commit
 this connection only, see :meth:`~zdmigrate.dialects.base.Dialect.backfill_connection_sql`);
 indexed columns are restated (``col = col``) where PostgreSQL would otherwise search the heap
 for dead versions on every index insert (see
-:meth:`~zdmigrate.dialects.base.Dialect.restated_columns_sql`); batches of about 200 ms make
-the per-batch round trips negligible; the compiled ``where`` leaves rows that already hold the
+:meth:`~zdmigrate.dialects.base.Dialect.restated_columns_sql`); batches of about 50 ms keep
+the per-batch round trips to a few percent; the compiled ``where`` leaves rows that already hold the
 right value alone, so a batch run again is cheap.
 """
 
