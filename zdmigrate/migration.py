@@ -12,7 +12,7 @@ import importlib.util
 import reprlib
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,42 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())
             raise InvalidOperation(f"{where}: operation {position} ({name}): {reason}") from exc
     steps[Phase.ROLLBACK] = [step for chunk in reversed(rollbacks) for step in chunk]
+    steps[Phase.BACKFILL] = one_pass_per_table(steps[Phase.BACKFILL], dialect)
     return CompiledMigration(migration=migration, before=schema, after=current, steps=steps)
+
+
+def one_pass_per_table(steps: list[Step], dialect: Dialect) -> list[Step]:
+    """The synced copies of one table, by one key, merged into the first of them: one pass
+    over the table instead of one per operation, so half the writes (and WAL) for two.
+
+    Safe to run earlier than its own place: a copy reads only columns its operation keeps in
+    step, which no other operation of the migration may write, and the steps it moves ahead of
+    (index builds, checks, another operation's swap) touch none of them.
+    """
+    merged: list[Step] = []
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    for step in steps:
+        update = step.statement.batched
+        if update is None or not update.copy:
+            merged.append(step)
+            continue
+        at = first.setdefault((update.table, update.key), len(merged))
+        if at == len(merged):
+            merged.append(step)
+            continue
+        prior = merged[at]
+        assert prior.statement.batched is not None
+        combined = replace(
+            update,
+            assignments=prior.statement.batched.assignments + update.assignments,
+            where=f"({prior.statement.batched.where}) OR ({update.where})",
+        )
+        merged[at] = replace(
+            prior,
+            operation=f"{prior.operation} + {step.operation}",
+            statement=dialect.backfill(combined),
+        )
+    return merged
 
 
 def _refuse_crossed_writes(

@@ -32,6 +32,10 @@ class BatchedUpdate:
     key: tuple[str, ...]
     assignments: tuple[tuple[str, str], ...]
     where: str | None = None
+    copy: bool = False
+    """A synced copy's fill: it reads only the columns its own operation keeps in step (no other
+    operation of the migration may write them) and writes only its new ones. Copies of one table
+    by one key are run as one pass (see :func:`zdmigrate.migration.one_pass_per_table`)."""
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ class SyncedCopy:
             key=key_of(schema, self.table),
             assignments=self.forward.assignments,
             where=differs,
+            copy=True,
         )
         return [dialect.backfill(update)]
 
