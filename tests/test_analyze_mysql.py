@@ -308,6 +308,12 @@ def test_unreadable_sql_names_the_line(sql: str, line: int) -> None:
         run(sql, MYSQL)
 
 
+def test_a_delimiter_command_is_named_as_the_mysql_clients() -> None:
+    sql = "SELECT 1;\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\nDELIMITER ;"
+    with pytest.raises(InvalidOperation, match=r"^line 2: DELIMITER is a command of the mysql"):
+        run(sql, MYSQL)
+
+
 def test_mariadb_syntax_is_refused_on_mysql() -> None:
     with pytest.raises(InvalidOperation, match="MariaDB"):
         run("SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE users ADD x INT", MYSQL)

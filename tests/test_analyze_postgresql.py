@@ -107,6 +107,11 @@ def test_a_statement_that_does_not_parse_names_its_line() -> None:
         run("SELECT 1;\n\nALTER TABLE users ADD;")
 
 
+def test_a_psql_meta_command_is_named_as_not_sql() -> None:
+    with pytest.raises(InvalidOperation, match=r"^line 2: .*psql meta-commands"):
+        run("SELECT 1;\n\\i other.sql\nSELECT 2;")
+
+
 def test_ignore_comments_above_or_on_the_first_line() -> None:
     sql = (
         "-- zdmigrate: ignore ZD301 the table has 40 rows\n"

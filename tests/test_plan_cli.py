@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine
 
 from zdmigrate.cli import main
 
@@ -193,6 +194,34 @@ def test_pyproject_sets_defaults_and_accepts_findings(release: Path) -> None:
     assert run("plan", str(release / "0002_check.py"), "--fail-on", "info")[0] == 1
 
 
+HEADER = "from zdmigrate import Migration, ops\n\nmigration = "
+
+
+def test_a_dialect_other_than_the_databases_is_bad_input(release: Path, pg_engine: Engine) -> None:
+    url = pg_engine.url.render_as_string(hide_password=False)
+    code, out, err = run("plan", "0002_check.py", "--dialect", "mysql", "--database-url", url)
+    assert (code, out) == (2, "")
+    assert "--dialect mysql, but --database-url is a postgresql server" in err
+
+
+def test_flyway_versions_are_ordered_as_numbers(tmp_path: Path) -> None:
+    (tmp_path / "V1__orders.sql").write_text("CREATE TABLE orders (id int, note text);\n")
+    (tmp_path / "V2__index.sql").write_text("CREATE INDEX ix_orders_note ON orders (note);\n")
+    drop = 'ops.DropIndex("ix_orders_note", "orders")'
+    write(tmp_path, "V10__drop.py", f'{HEADER}Migration(id="V10__drop", operations=[{drop}])\n')
+    _, document = plan_json(str(tmp_path))
+    ids = [m["id"] for m in document["migrations"]]  # type: ignore[attr-defined]
+    assert ids == ["V1__orders", "V2__index", "V10__drop"]
+    # One file is planned on what the earlier versions made: the index of V2 is there to drop.
+    plan_json(str(tmp_path / "V10__drop.py"))
+
+
+def test_a_sql_file_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "V1__orders.sql"
+    path.write_bytes("\ufeffCREATE TABLE orders (id int);\n".encode())
+    assert plan_json(str(path))[0] == 0
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
@@ -200,6 +229,8 @@ def test_pyproject_sets_defaults_and_accepts_findings(release: Path) -> None:
         ('[tool.zdmigrate]\nfail-on = "sometimes"\n', "fail-on = 'sometimes'"),
         ('[tool.zdmigrate.ignore]\nZD202 = ""\n', "ZD202 needs a reason"),
         ("[tool.zdmigrate\n", "pyproject.toml"),
+        ("tool = 3\n", "[tool.zdmigrate] must be a table"),
+        ("[tool]\nzdmigrate = 3\n", "[tool.zdmigrate] must be a table"),
     ],
 )
 def test_a_broken_pyproject_is_bad_input(release: Path, toml: str, message: str) -> None:

@@ -275,6 +275,8 @@ def plan(
 
         with connect(database_url) as connection:
             target = dialect_for(connection)
+            if dialect is not None and (dialect == "postgresql") != (target.name == "postgresql"):
+                raise BadInput(f"--dialect {dialect}, but --database-url is a {target.name} server")
             baseline_schema = reflect_schema(connection, target)
     else:
         target = get_dialect(

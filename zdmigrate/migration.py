@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import reprlib
 import sys
 import traceback
@@ -247,7 +248,7 @@ def load_sql_file(path: Path) -> Migration:
     from zdmigrate.ops.run_sql import RunSQL
 
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows start files with a BOM
     except FileNotFoundError:
         raise MigrationLoadError(str(path), "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -288,7 +289,15 @@ def _unique(migrations: list[Migration]) -> list[Migration]:
         if m.id in seen:
             raise MigrationLoadError(str(m.path), f"id {m.id!r} is also used by {seen[m.id]}")
         seen[m.id] = m.path
-    return sorted(migrations, key=lambda m: m.id)
+    return sorted(migrations, key=lambda m: id_order(m.id))
+
+
+def id_order(migration_id: str) -> tuple[tuple[str | int, ...], str]:
+    """The sort key of an id: its runs of digits compared as numbers, so that Flyway's
+    ``V2__x`` comes before ``V10__y`` (zero-padded ids order the same either way); the id
+    itself breaks ties such as ``01_a`` and ``1_a``."""
+    parts = re.split(r"(\d+)", migration_id)
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), migration_id
 
 
 def load_release(paths: Sequence[Path]) -> tuple[list[Migration], list[Migration]]:
@@ -298,14 +307,14 @@ def load_release(paths: Sequence[Path]) -> tuple[list[Migration], list[Migration
     wanted = _unique([m for path in paths for m in load_path(path)])
     if any(path.is_dir() for path in paths):
         return [], wanted
-    first = wanted[0].id
+    first = id_order(wanted[0].id)
     shown = {m.id for m in wanted}
     folders = {path.parent for path in paths if path.parent.is_dir()}
     history = [
         m
         for folder in sorted(folders)
         for m in load_path(folder)
-        if m.id < first and m.id not in shown
+        if id_order(m.id) < first and m.id not in shown
     ]
     return _unique(history), wanted
 

@@ -16,6 +16,7 @@ than ``zdmigrate run`` must bound that wait itself (``SET SESSION lock_wait_time
 
 from __future__ import annotations
 
+import bisect
 import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -108,8 +109,8 @@ class _Reader:
         in_transaction = False
         position = 0
         for start, end in chunks:
-            own = [t for t in tokens[position:] if t.start < end]
-            position += len(own)
+            stop = bisect.bisect_left(tokens, end, lo=position, key=lambda t: t.start)
+            own, position = tokens[position:stop], stop  # tokens are in order: no rescans
             own = [t for t in own if t.start >= start and t.token_type is not TokenType.SEMICOLON]
             if not own:
                 continue
@@ -154,6 +155,11 @@ class _Reader:
     def statement(self, tokens: list[Token], own_timeout: bool = False) -> _Read:
         c = Cursor(tokens, self.sql)
         text = source(self.sql, tokens)
+        if c.at("DELIMITER"):
+            raise Unreadable(
+                "DELIMITER is a command of the mysql client, not SQL: leave it out "
+                "(each statement, a CREATE PROCEDURE … END included, is sent whole)"
+            )
         if c.accept("SET STATEMENT"):
             return self._set_statement(c, own_timeout)
         if c.accept("ALTER"):

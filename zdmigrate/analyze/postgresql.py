@@ -157,6 +157,8 @@ def _split(sql: str) -> tuple[list[_RawStatement], bool]:
 
 def _invalid(error: ParseError, line_of: Callable[[int], int]) -> InvalidOperation:
     message, location = (*error.args, 0)[:2]
+    if message == 'syntax error at or near "\\"':
+        message += ": psql meta-commands (\\i, \\set, COPY … FROM stdin data) are not SQL"
     return InvalidOperation(f"line {line_of(location)}: {message}")
 
 
@@ -281,7 +283,10 @@ class _Walk:
                 )
             )
         for table, lock in d.locks:
-            if self.ctx.existing(table) and BLOCKS.get(lock):
+            # Held already since an earlier line: that line is the one to name (and a long
+            # file of ALTERs on one table must not make every later statement slower).
+            again = any(h[:2] == (table, lock) for h in self.transaction.held)
+            if self.ctx.existing(table) and BLOCKS.get(lock) and not again:
                 self.transaction.held.append((table, lock, raw.line))
         for table, name in d.not_valid:
             lock = max((lk for t, lk in d.locks if t == table), key=strength)

@@ -58,7 +58,8 @@ def load_config(start: Path | None = None) -> Config:
         document = tomllib.loads(source.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"{source}: {exc}") from None
-    table = document.get("tool", {}).get("zdmigrate", {})
+    tool = document.get("tool", {})
+    table = tool.get("zdmigrate", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise BadInput(f"{source}: [tool.zdmigrate] must be a table")
     options: dict[str, str | bool] = {}
