@@ -55,8 +55,10 @@ UNKNOWN_LOCK = rule(
     "unknown-lock",
     Severity.WARNING,
     "The lock a statement takes is not known: it is assumed to block reads and writes.",
-    'Declare it: RunSQL(..., lock="SHARE UPDATE EXCLUSIVE") in the server\'s words, or write '
-    "the change with a zdmigrate operation.",
+    "Check the lock in the server's manual, then declare it: "
+    'RunSQL(..., lock="SHARE UPDATE EXCLUSIVE") in a migration, or '
+    "`-- zdmigrate: ignore ZD205 <the lock, and why it is safe>` above the statement in a .sql "
+    "file; or write the change with a zdmigrate operation.",
 )
 
 OPERATION_HELP = (
