@@ -112,6 +112,11 @@ def bad_inputs(url: str, folder: str) -> list[tuple[list[str], str]]:
         (["run", "expand", folder + "/missing.py"], "no such file"),
         (["run", "expand", folder, "--max-load", "foo"], "'foo' is not NAME=N"),
         (["run", "expand", folder, "--critical-load", "load=x"], "'load=x' is not NAME=N"),
+        (["run", "expand", folder, "--max-load", "foo=1"], "unknown load metric 'foo'"),
+        (
+            ["run", "expand", folder, "--replica-url", "postgresql://r@127.0.0.1:1/x"],
+            "give --max-lag-ms too",
+        ),
         (["run", "expand", folder, "--batch-size", "0"], "0 is not in the range x>=1"),
         (
             ["run", "expand", folder, "--database-url", UNREACHABLE],

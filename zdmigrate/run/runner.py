@@ -41,6 +41,7 @@ from zdmigrate.run.backfill import run_backfill
 from zdmigrate.run.executor import _groups, run_group
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
+from zdmigrate.run.throttle import check_options
 from zdmigrate.schema import Schema
 from zdmigrate.steps import RUN_ORDER, Phase
 
@@ -120,6 +121,7 @@ class Runner:
         wanted_phase = _run_phase(phase)
         history, wanted = load_release(_paths(path))
         dialect = self._dialect()
+        check_options(dialect, self.options)
         compiled = _compile(history, wanted, dialect)
         with self._lock(f"run {wanted_phase}", dialect):
             states = self._states()

@@ -57,6 +57,27 @@ class CriticalLoad(ExecutionError):
         self.args = (f"{label}: {reason}",)
 
 
+def check_options(dialect: Dialect, options: RunOptions) -> None:
+    """Refuse throttle options this server cannot honour, before anything runs."""
+    known = dialect.load_metrics_sql()
+    for option, levels in (
+        ("--max-load", options.max_load),
+        ("--critical-load", options.critical_load),
+    ):
+        for name in levels:
+            if name not in known:
+                expected = ", ".join(sorted(known)) or "none on this server"
+                raise BadInput(f"{option}: unknown load metric {name!r} (known: {expected})")
+    if options.replica_urls and options.max_lag_ms is None:
+        raise BadInput("--replica-url: give --max-lag-ms too, the lag to wait above")
+    lag_on_primary = options.max_lag_ms is not None and not options.replica_urls
+    if lag_on_primary and dialect.replication_lag_sql() is None:
+        raise BadInput(
+            f"--max-lag-ms: {dialect.name} does not report replica lag on the primary; "
+            "give --replica-url for each replica"
+        )
+
+
 class Throttle:
     def __init__(
         self,
@@ -75,32 +96,19 @@ class Throttle:
         self.label = label
         self.holding: str | None = None
         self.rested = False
+        check_options(dialect, options)
         known = dialect.load_metrics_sql()
-        self.load_sql: dict[str, str] = {}
-        for option, levels in (
-            ("--max-load", options.max_load),
-            ("--critical-load", options.critical_load),
-        ):
-            for name in levels:
-                if name not in known:
-                    expected = ", ".join(sorted(known)) or "none on this server"
-                    raise BadInput(f"{option}: unknown load metric {name!r} (known: {expected})")
-                self.load_sql[name] = known[name]
+        self.load_sql: dict[str, str] = {
+            name: known[name] for name in (*options.max_load, *options.critical_load)
+        }
         self.primary_lag_sql: str | None = None
         self.replicas: list[tuple[str, sa.Engine]] = []
         self.replica_lag_sql = dialect.replica_lag_sql()
-        if options.replica_urls and options.max_lag_ms is None:
-            raise BadInput("--replica-url: give --max-lag-ms too, the lag to wait above")
         if options.max_lag_ms is not None:
             if options.replica_urls:
                 self._connect_replicas(dialect)
             else:
                 self.primary_lag_sql = dialect.replication_lag_sql()
-                if self.primary_lag_sql is None:
-                    raise BadInput(
-                        f"--max-lag-ms: {dialect.name} does not report replica lag on the "
-                        "primary; give --replica-url for each replica"
-                    )
 
     def close(self) -> None:
         for _, engine in self.replicas:
