@@ -271,3 +271,25 @@ def test_a_migration_that_does_not_fit_names_its_file_table_and_column(release: 
     code, _, err = run("plan", str(release / "0003_bad.py"))
     assert code == 2
     assert "0003_bad.py" in err and "orders" in err and "missing" in err
+
+
+def test_a_file_level_finding_of_sql_is_placed_in_the_phase_the_sql_runs_in(
+    release: Path,
+) -> None:
+    write(
+        release,
+        "0002_check.py",
+        """
+        from zdmigrate import Migration, ops
+
+        migration = Migration(
+            id="0002_check",
+            operations=[ops.RunSQL("ALTER TABLE orders DROP COLUMN note", phase="contract")],
+        )
+        """,
+    )
+    _, document = plan_json(str(release / "0002_check.py"), "--external-runner")
+    findings = [f for m in document["migrations"] for f in m["findings"]]  # type: ignore[attr-defined]
+    timeouts = [f for f in findings if f["code"] == "ZD321"]
+    assert timeouts, findings
+    assert {f["phase"] for f in timeouts} == {"contract"}

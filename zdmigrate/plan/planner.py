@@ -151,8 +151,9 @@ def _plan_migration(
             for finding in merge(generic, specific):
                 report(finding.at(file=path, line=line).with_phase(phase), position, in_sql)
     for position, analysis in analyses.items():
+        runs_in = getattr(migration.operations[position - 1], "phase", Phase.EXPAND)
         for finding in analysis.findings:
-            report(finding.at(file=path, line=None).with_phase(Phase.EXPAND), position, {})
+            report(finding.at(file=path, line=None).with_phase(runs_in), position, {})
     return planned
 
 
