@@ -88,6 +88,14 @@ version_option = click.option(
     help="Server version, e.g. 15 or 8.0.36 or 10.11 (default: a current release).",
 )
 
+schema_option = click.option(
+    "--schema",
+    "schema_spec",
+    metavar="SPEC",
+    default=None,
+    help="The schema before the first migration: module:attribute or a snapshot .json.",
+)
+
 
 def baseline(spec: str | None, dialect: Dialect) -> Schema:
     from zdmigrate.metadata import load_spec
@@ -106,13 +114,7 @@ def baseline(spec: str | None, dialect: Dialect) -> Schema:
     default=None,
     help="Print only this phase (default: expand, backfill and contract).",
 )
-@click.option(
-    "--schema",
-    "schema_spec",
-    metavar="SPEC",
-    default=None,
-    help="The schema before the first migration: module:attribute or a snapshot .json.",
-)
+@schema_option
 @reports_errors
 def sql(
     path: Path, dialect: str, server_version: str | None, phase: str | None, schema_spec: str | None
@@ -209,13 +211,7 @@ FAIL_ON = ("error", "warning", "info", "never")
 @version_option
 @click.option("--old-app", metavar="SPEC", default=None, help="The app running before the release.")
 @click.option("--new-app", metavar="SPEC", default=None, help="The app the release deploys.")
-@click.option(
-    "--schema",
-    "schema_spec",
-    metavar="SPEC",
-    default=None,
-    help="The schema before the first migration: module:attribute or a snapshot .json.",
-)
+@schema_option
 @click.option(
     "--database-url",
     envvar="ZDMIGRATE_DATABASE_URL",
