@@ -132,9 +132,10 @@ def style_findings(spec: ColumnSpec, d: Described, table: str, *, key: bool) -> 
     integer = SERIAL_TYPES.get(type_.name, type_.name)
     if (key or spec.identity or type_.serial) and integer in _NARROW_INTEGERS:
         spelled = type_.name if type_.serial else _NARROW_INTEGERS[integer][0]
+        article = "an" if spelled[0] in "aeiou" else "a"
         d.find(
             rules.PREFER_BIGINT_KEY,
-            f"{table}.{spec.name} is a {spelled} key: it runs out of values after "
+            f"{table}.{spec.name} is {article} {spelled} key: it runs out of values after "
             f"{_NARROW_INTEGERS[integer][1]}, and widening it later rewrites the table",
             table=table,
             column=spec.name,
