@@ -293,3 +293,14 @@ def test_a_file_level_finding_of_sql_is_placed_in_the_phase_the_sql_runs_in(
     timeouts = [f for f in findings if f["code"] == "ZD321"]
     assert timeouts, findings
     assert {f["phase"] for f in timeouts} == {"contract"}
+
+
+def test_a_broken_file_named_after_the_planned_one_does_not_matter(release: Path) -> None:
+    """Only the files named before a planned file are its history."""
+    write(release, "0003_being_written.py", "migration = Migration(  # not finished\n")
+    code, document = plan_json(str(release / "0002_check.py"), "--dialect", "mysql")
+    assert code == 1 and "ZD202" in codes(document)
+    write(release, "0000_broken.py", "migration = Migration(  # not finished\n")
+    code, out, err = run("plan", str(release / "0002_check.py"))
+    assert (code, out) == (2, "")
+    assert "0000_broken.py" in err

@@ -263,10 +263,7 @@ def load_sql_file(path: Path) -> Migration:
 def load_path(path: Path) -> list[Migration]:
     """One migration file (``.py`` or plain ``.sql``), or every one in a folder, ordered by id."""
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.suffix in (".py", ".sql") and not p.name.startswith("_")
-        )
-        migrations = [load_sql_file(p) if p.suffix == ".sql" else load_file(p) for p in files]
+        migrations = [_load(p) for p in migration_files(path)]
         if not migrations:
             raise MigrationLoadError(str(path), "no migration files in this folder")
     elif path.suffix == ".py":
@@ -280,6 +277,18 @@ def load_path(path: Path) -> list[Migration]:
             str(path), "expected a migration .py or .sql file, or a folder of them"
         )
     return _unique(migrations)
+
+
+def migration_files(folder: Path) -> list[Path]:
+    """The migration files of ``folder``, ordered by name as ids are (see :func:`id_order`)."""
+    files = [
+        p for p in folder.iterdir() if p.suffix in (".py", ".sql") and not p.name.startswith("_")
+    ]
+    return sorted(files, key=lambda p: id_order(p.stem))
+
+
+def _load(path: Path) -> Migration:
+    return load_sql_file(path) if path.suffix == ".sql" else load_file(path)
 
 
 def _unique(migrations: list[Migration]) -> list[Migration]:
@@ -303,19 +312,27 @@ def id_order(migration_id: str) -> tuple[tuple[str | int, ...], str]:
 def load_release(paths: Sequence[Path]) -> tuple[list[Migration], list[Migration]]:
     """The migrations at ``paths`` (files or folders), and their history: for files, the
     migrations of the same folder that come before the first of them, so that they are
-    compiled against the schema those make. Returns (history, wanted)."""
+    compiled against the schema those make. Returns (history, wanted).
+
+    Files are named after their ids (``0003_users.py``, Flyway's ``V3__users.sql``): only the
+    files named before the first one given are loaded for its history, so a file being written
+    after it cannot break the plan of an earlier one.
+    """
     wanted = _unique([m for path in paths for m in load_path(path)])
     if any(path.is_dir() for path in paths):
         return [], wanted
     first = id_order(wanted[0].id)
-    shown = {m.id for m in wanted}
+    named_first = min(id_order(path.stem) for path in paths)
+    given = {path.resolve() for path in paths}
     folders = {path.parent for path in paths if path.parent.is_dir()}
-    history = [
-        m
+    earlier = [
+        _load(file)
         for folder in sorted(folders)
-        for m in load_path(folder)
-        if id_order(m.id) < first and m.id not in shown
+        for file in migration_files(folder)
+        if id_order(file.stem) < named_first and file.resolve() not in given
     ]
+    shown = {m.id for m in wanted}
+    history = [m for m in earlier if id_order(m.id) < first and m.id not in shown]
     return _unique(history), wanted
 
 
