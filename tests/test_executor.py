@@ -11,7 +11,13 @@ from zdmigrate import ops
 from zdmigrate.dialects import Dialect, get_dialect
 from zdmigrate.engine import create_engine
 from zdmigrate.errors import BadInput, ConnectionFailed, ExecutionError, InvalidOperation
-from zdmigrate.run.executor import _groups, run_batched, run_phase, run_rollback, run_steps
+from zdmigrate.run.executor import (
+    run_batched,
+    run_phase,
+    run_rollback,
+    run_steps,
+    transaction_groups,
+)
 from zdmigrate.steps import BatchedUpdate, Phase, Statement, Step
 
 USERS = ops.CreateTable(
@@ -23,7 +29,7 @@ USERS = ops.CreateTable(
 
 def test_a_validate_never_shares_a_transaction_with_an_earlier_exclusive_lock() -> None:
     compiled = compile_ops("postgresql", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
-    groups = _groups(compiled.phase(Phase.BACKFILL), get_dialect("postgresql"))
+    groups = transaction_groups(compiled.phase(Phase.BACKFILL), get_dialect("postgresql"))
     for group in groups:
         for i, step in enumerate(group):
             if "VALIDATE CONSTRAINT" in step.sql:
@@ -33,14 +39,14 @@ def test_a_validate_never_shares_a_transaction_with_an_earlier_exclusive_lock() 
 
 def test_contract_on_postgresql_is_one_transaction() -> None:
     compiled = compile_ops("postgresql", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
-    groups = _groups(compiled.phase(Phase.CONTRACT), get_dialect("postgresql"))
+    groups = transaction_groups(compiled.phase(Phase.CONTRACT), get_dialect("postgresql"))
     assert len(groups) == 1
 
 
 def test_nothing_is_grouped_where_ddl_is_not_transactional() -> None:
     compiled = compile_ops("mariadb", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
     steps = compiled.phase(Phase.CONTRACT)
-    assert len(_groups(steps, get_dialect("mariadb"))) == len(steps)
+    assert len(transaction_groups(steps, get_dialect("mariadb"))) == len(steps)
 
 
 def test_batched_update_covers_every_row_and_rows_past_the_last_boundary(
@@ -110,7 +116,7 @@ def test_the_failing_statement_of_a_transaction_is_the_one_reported(
         "CREATE TABLE ex_fail_last (id INTEGER)",
     ]
     steps = [Step(Phase.EXPAND, "Test", Statement(sql=sql, lock="none")) for sql in sqls]
-    assert len(_groups(steps, dialect)) == 1
+    assert len(transaction_groups(steps, dialect)) == 1
     with pytest.raises(ExecutionError) as failed:
         run_steps(pg_engine, dialect, steps, migration="m")
     assert failed.value.sql == sqls[1]

@@ -80,7 +80,7 @@ def run_steps(
     if not steps:
         return
     with open_connection(engine) as connection:
-        for group in _groups(steps, dialect):
+        for group in transaction_groups(steps, dialect):
             try:
                 _run_group(
                     engine, connection, dialect, group, migration, batch_size, undoing, options
@@ -123,8 +123,8 @@ def run_group(
     resuming: bool = False,
     record: Callable[[sa.Connection], None] | None = None,
 ) -> None:
-    """Run one group of :func:`_groups`: transactional steps in one transaction, or one step
-    outside any.
+    """Run one group of :func:`transaction_groups`: transactional steps in one transaction, or
+    one step outside any.
 
     With ``options``, a group whose locks block reads or writes runs under the lock timeout and
     the DDL statement timeout: a statement waiting for its lock holds up every app query that
@@ -311,8 +311,9 @@ def _undo(connection: sa.Connection, step: Step, migration: str, dialect: Dialec
         savepoint.commit()
 
 
-def _groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
-    """Consecutive transactional steps share a transaction where DDL is transactional.
+def transaction_groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
+    """The groups :func:`run_group` runs: consecutive transactional steps share a transaction
+    where DDL is transactional; every other step is a group of its own.
 
     A scan under a lock that blocks nothing (VALIDATE CONSTRAINT) starts a transaction of its
     own: joined after a statement that took ACCESS EXCLUSIVE, it would scan the whole table

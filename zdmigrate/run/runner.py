@@ -26,19 +26,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from zdmigrate.engine import create_engine, dialect_for, driver_reason, mask_url
+from zdmigrate.engine import create_engine, dialect_for, driver_reason, mask_url, open_connection
 from zdmigrate.errors import (
     BadInput,
     ChangedMigration,
-    ConnectionFailed,
     ExecutionError,
     PhaseOrderError,
     UnknownMigration,
 )
-from zdmigrate.migration import CompiledMigration, compile_migration, load_release
+from zdmigrate.migration import CompiledMigration, compile_release, load_release
 from zdmigrate.run import state
 from zdmigrate.run.backfill import run_backfill
-from zdmigrate.run.executor import _groups, run_group
+from zdmigrate.run.executor import run_group, transaction_groups
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.throttle import check_options
@@ -161,8 +160,7 @@ class Runner:
 
     def status(self) -> list[MigrationState]:
         """Every migration this database has a record of, in id order. Read-only."""
-        with self._connection() as connection:
-            return list(state.load_all(connection).values())
+        return list(self._states().values())
 
     def pause(self, migration_id: str) -> None:
         """Hold the migration's backfill before its next batch, until :meth:`resume`."""
@@ -249,7 +247,7 @@ class Runner:
         rows = 0
         position = start
         with self._connection() as connection:
-            for group in _groups(steps[start:], dialect):
+            for group in transaction_groups(steps[start:], dialect):
                 end = position + len(group)
                 step = group[0]
                 try:
@@ -324,8 +322,6 @@ class Runner:
             is_paused=self._pause_flag(migration_id, label),
             label=label,
         )
-        with self.engine.begin() as connection:
-            state.steps_done(connection, migration_id, index + 1)
         log.info("%s: %d rows", label, rows)
         return rows
 
@@ -384,14 +380,8 @@ class Runner:
         with self._connection() as connection:
             return dialect_for(connection)
 
-    @contextmanager
-    def _connection(self) -> Iterator[sa.Connection]:
-        try:
-            connection = self.engine.connect()
-        except sa.exc.DBAPIError as exc:
-            raise ConnectionFailed(self._shown_url, driver_reason(exc)) from None
-        with connection:
-            yield connection
+    def _connection(self) -> sa.Connection:
+        return open_connection(self.engine, self._shown_url)
 
     @contextmanager
     def _lock(self, command: str, dialect: Dialect) -> Iterator[None]:
@@ -424,15 +414,7 @@ def _compile(
 ) -> list[CompiledMigration]:
     """Compile ``wanted`` after ``history``, from an empty schema: the same steps on every
     run, whatever the database looks like half-way through a phase."""
-    schema = Schema()
-    shown = {m.id for m in wanted}
-    compiled = []
-    for migration in history + wanted:
-        result = compile_migration(migration, schema, dialect)
-        schema = result.after
-        if migration.id in shown:
-            compiled.append(result)
-    return compiled
+    return compile_release(history, wanted, dialect, Schema())[1]
 
 
 def _refuse_changed(migrations: list[Migration], states: dict[str, MigrationState]) -> None:

@@ -148,7 +148,9 @@ def load(connection: sa.Connection, migration_id: str) -> MigrationState | None:
     if not exists(connection):
         return None
     row = connection.execute(sa.select(migrations).where(migrations.c.id == migration_id)).first()
-    return _state(row, rows_done(connection).get(migration_id, 0)) if row is not None else None
+    if row is None:
+        return None
+    return _state(row, rows_done(connection, migration_id).get(migration_id, 0))
 
 
 def start(
@@ -296,12 +298,13 @@ def save_checkpoint(
         )
 
 
-def rows_done(connection: sa.Connection) -> dict[str, int]:
-    """Rows done by every migration's batched steps, by migration id."""
+def rows_done(connection: sa.Connection, migration_id: str | None = None) -> dict[str, int]:
+    """Rows done by every migration's batched steps (or only ``migration_id``'s), by id."""
     total = sa.func.sum(checkpoints.c.rows_done)
-    rows = connection.execute(
-        sa.select(checkpoints.c.migration_id, total).group_by(checkpoints.c.migration_id)
-    )
+    query = sa.select(checkpoints.c.migration_id, total).group_by(checkpoints.c.migration_id)
+    if migration_id is not None:
+        query = query.where(checkpoints.c.migration_id == migration_id)
+    rows = connection.execute(query)
     return {migration_id: int(done or 0) for migration_id, done in rows}
 
 
