@@ -723,3 +723,25 @@ def test_a_new_table_in_a_schema_is_keyed_by_its_qualified_name() -> None:
     )
     assert isinstance(analysis.schema.tables["billing.invoices"], Table)
     assert codes(analysis) == set()
+
+
+def test_a_text_read_again_on_an_equal_schema_gives_a_copy_the_caller_may_change() -> None:
+    schema = Schema()
+    schema.add_table(Table("pga_again", columns={"id": Column("id", "integer")}))
+    sql = "ALTER TABLE pga_again ADD COLUMN note text"
+    first = run(sql, schema)
+    first.schema.table("pga_again").columns.pop("note")
+    first.statements.clear()
+    second = run(sql, schema.copy())
+    assert "note" in second.schema.tables["pga_again"].columns
+    assert [s.statement.sql for s in second.statements] == [sql]
+
+
+def test_a_text_read_again_keeps_the_app_default_of_the_schema_it_is_read_on() -> None:
+    schema = Schema()
+    schema.add_table(Table("pga_again", columns={"id": Column("id", "integer")}))
+    sql = "ALTER TABLE pga_again ADD COLUMN note text"
+    assert not run(sql, schema).schema.tables["pga_again"].columns["id"].app_default
+    flagged = schema.copy()
+    flagged.table("pga_again").columns["id"].app_default = True
+    assert run(sql, flagged).schema.tables["pga_again"].columns["id"].app_default

@@ -51,7 +51,7 @@ from zdmigrate.analyze.mysql_tokens import (
 )
 from zdmigrate.dialects.mysql import EXCLUSIVE, METADATA, SHARED, TABLE_WRITE
 from zdmigrate.errors import InvalidOperation
-from zdmigrate.schema import Table, split_name
+from zdmigrate.schema import Table, join_name, split_name
 
 if TYPE_CHECKING:
     from sqlglot import Token
@@ -525,7 +525,7 @@ class _Reader:
             target = node.find(exp.Table) if node is not None else None
         if node is None or target is None:
             raise Unreadable("expected a table to update or delete from")
-        table = f"{target.db}.{target.name}" if target.db else target.name
+        table = join_name(target.db, target.name)
         where, limit = node.args.get("where"), node.args.get("limit")
         model = self.schema.tables.get(table)
         reason = None

@@ -37,6 +37,7 @@ from zdmigrate.schema import (
     Table,
     UniqueConstraint,
     View,
+    split_name,
 )
 
 _REFERENTIAL_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -145,15 +146,15 @@ def _create_view(node: Node, ctx: Context) -> None:
             columns += list(table.columns)
         else:
             columns.append(str(fields[-1].sval))
-    schema, _, bare = name.rpartition(".")
-    ctx.model.views[name] = View(bare, table.qualified_name, columns, schema or None)
+    schema, bare = split_name(name)
+    ctx.model.views[name] = View(bare, table.qualified_name, columns, schema)
 
 
 def _create_enum(node: Node, ctx: Context) -> None:
     name = dotted(node.typeName)
-    schema, _, bare = name.rpartition(".")
+    schema, bare = split_name(name)
     labels = [str(v.sval) for v in node.vals or ()]
-    ctx.model.enums[name] = EnumType(bare, labels, schema or None)
+    ctx.model.enums[name] = EnumType(bare, labels, schema)
     ctx.new_types.add(name)
 
 
@@ -161,7 +162,7 @@ def _create_table(node: Node, ctx: Context) -> None:
     name = qualified(node.relation)
     if node.if_not_exists and name in ctx.model.tables:
         return
-    table = Table(node.relation.relname, name.rpartition(".")[0] or None)
+    table = Table(node.relation.relname, split_name(name)[0])
     parents = [*(node.inhRelations or ())]
     parents += [e.relation for e in node.tableElts or () if isinstance(e, ast.TableLikeClause)]
     for parent in parents:
@@ -212,7 +213,7 @@ def constraint_name(
     if constraint.conname:
         return str(constraint.conname)
     known = ctx.table(table)
-    bare = table.rpartition(".")[2]
+    bare = split_name(table)[1]
     kind = constraint.contype
     if kind == ConstrType.CONSTR_CHECK:
         columns = [column.name] if column else []
@@ -409,7 +410,7 @@ def _drop(node: Node, ctx: Context) -> None:
         elif kind == ObjectType.OBJECT_INDEX:
             owner = ctx.writable(ctx.index_table(name))
             if owner is not None:
-                owner.indexes.pop(name.rpartition(".")[2], None)
+                owner.indexes.pop(split_name(name)[1], None)
 
 
 def _alter_enum(node: Node, ctx: Context) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zdmigrate.errors import InvalidOperation, SchemaError
+from zdmigrate.schema import join_name
 from zdmigrate.steps import RUN_ORDER, Phase
 
 if TYPE_CHECKING:
@@ -195,5 +196,4 @@ def _first_difference(got: Any, expected: Any, path: list[str]) -> str | None:
 
 
 def _key(item: dict[str, Any]) -> str:
-    schema = item.get("schema")
-    return f"{schema}.{item['name']}" if schema else str(item["name"])
+    return join_name(item.get("schema"), str(item["name"]))
