@@ -111,7 +111,7 @@ def table_model(table: sa.Table, dialect: Dialect) -> Table:
         schema=table.schema,
         columns={c.name: column_model(c, dialect) for c in table.columns},
     )
-    types = {name: column.type for name, column in model.columns.items()}
+    types = model.column_types()
     pk = table.primary_key
     if pk is not None and pk.columns:
         columns = [c.name for c in pk.columns]

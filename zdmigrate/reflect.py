@@ -205,13 +205,10 @@ def _add_catalog_facts(
             if table is not None:  # not a view's, nor a table outside the reflected ones
                 yield table, row
 
-    def types(table: Table) -> dict[str, str]:
-        return {name: column.type for name, column in table.columns.items()}
-
     for table, row in rows(dialect.checks_sql()):
         table.checks[row["name"]] = CheckConstraint(
             name=row["name"],
-            expression=dialect.normalize_expression(row["expression"], types(table)),
+            expression=dialect.normalize_expression(row["expression"], table.column_types()),
             validated=bool(row["validated"]),
         )
     for table, row in rows(dialect.foreign_key_validity_sql()):
@@ -223,7 +220,7 @@ def _add_catalog_facts(
             predicate = row["predicate"]
             index.valid = bool(row["valid"])
             index.where = (
-                dialect.normalize_expression(predicate, types(table)) if predicate else None
+                dialect.normalize_expression(predicate, table.column_types()) if predicate else None
             )
     for table, row in rows(dialect.on_update_sql()):
         column = table.columns[row["column_name"]]

@@ -155,6 +155,10 @@ class Table:
         except KeyError:
             raise ColumnNotFound(self.qualified_name, name) from None
 
+    def column_types(self) -> dict[str, str]:
+        """Column name → model type: what expression normalizing needs to drop implicit casts."""
+        return {name: column.type for name, column in self.columns.items()}
+
     def constraint_names(self) -> set[str]:
         names = set(self.uniques) | set(self.checks) | set(self.foreign_keys)
         if self.primary_key and self.primary_key.name:

@@ -148,6 +148,15 @@ class Dialect:
     def columns(self, names: list[str] | tuple[str, ...]) -> str:
         return ", ".join(self.quote(n) for n in names)
 
+    def is_null(self, column: str) -> str:
+        """``column IS NULL``: the rows a NOT NULL change must fill first."""
+        return f"{self.quote(column)} IS NULL"
+
+    def is_not_null(self, column: str) -> str:
+        """``column IS NOT NULL``: the CHECK that stands in for NOT NULL until contract, and the
+        one a validated copy of lets PostgreSQL's SET NOT NULL skip its scan."""
+        return f"{self.quote(column)} IS NOT NULL"
+
     def object_name(self, *parts: str) -> str:
         """A zdmigrate object name from its parts, shortened with a hash to fit the server."""
         name = OBJECT_PREFIX + "_".join(parts)
@@ -572,6 +581,11 @@ class Dialect:
     def drop_sync_trigger(self, table: str, name: str) -> list[Statement]:
         raise NotImplementedError
 
+    def row_trigger_names(self, name: str) -> list[str]:
+        """The names the server knows the row triggers made for ``name`` by: one trigger
+        serves every event here; servers with one trigger per event override this."""
+        return [name]
+
     def atomically(self, table: str, statements: list[Statement]) -> list[Statement]:
         """``statements`` (all transactional) made to take effect together, with no write to
         ``table`` landing between them: a column swap whose sync trigger is replaced. Where DDL
@@ -677,10 +691,10 @@ class Dialect:
         if bounded:
             where.append(self.key_compare(update.key, "<=", "end"))
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
-        order = ", ".join(self.quote(c) for c in update.key)
+        key = self.columns(update.key)
         return (
-            f"SELECT {self.columns(update.key)} FROM {self.table(update.table)}{where_sql} "
-            f"ORDER BY {order} LIMIT 1 OFFSET :offset"
+            f"SELECT {key} FROM {self.table(update.table)}{where_sql} "
+            f"ORDER BY {key} LIMIT 1 OFFSET :offset"
         )
 
     def batch_update_sql(

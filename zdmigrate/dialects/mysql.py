@@ -494,9 +494,15 @@ class MySQLDialect(Dialect):
         )
         return [lock, *statements, self.statement("UNLOCK TABLES", "none", table=table)]
 
+    def row_trigger_names(self, name: str) -> list[str]:
+        return [self._trigger_name(name, event) for event in ("INSERT", "UPDATE")]
+
+    def _trigger_name(self, name: str, event: str) -> str:
+        """One trigger per event: MySQL/MariaDB triggers fire on a single event."""
+        return f"{name[: self.caps.max_identifier_length - 2]}_{event[0].lower()}"
+
     def _trigger(self, table: str, name: str, event: str) -> str:
-        trigger = f"{name[: self.caps.max_identifier_length - 2]}_{event[0].lower()}"
-        return self.beside(table, trigger)
+        return self.beside(table, self._trigger_name(name, event))
 
     def assign(self, target: str, expression: str) -> str:
         return f"SET NEW.{self.quote(target)} = {expression};"

@@ -228,7 +228,7 @@ class PostgreSQLDialect(Dialect):
             return self._alter(
                 table.qualified_name, f"ALTER COLUMN {self.quote(column)} DROP NOT NULL"
             )
-        not_null = self.normalize_expression(f"{self.quote(column)} IS NOT NULL")
+        not_null = self.normalize_expression(self.is_not_null(column))
         proven = self.caps.not_null_from_check and any(
             c.validated and self.normalize_expression(c.expression) == not_null
             for c in table.checks.values()

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +33,7 @@ class NotNullByCheck:
     def check(self, dialect: Dialect) -> CheckConstraint:
         name = dialect.object_name(split_name(self.table)[1], self.column, "nn")
         return CheckConstraint(
-            name=name, expression=f"{dialect.quote(self.column)} IS NOT NULL", validated=False
+            name=name, expression=dialect.is_not_null(self.column), validated=False
         )
 
     def expand(self, dialect: Dialect) -> list[Statement]:
@@ -74,8 +73,7 @@ class NotNullByCheck:
         if dialect.caps.not_valid_constraints:
             table = schema.table(self.table)
             check = self.check(dialect)
-            types = {name: column.type for name, column in table.columns.items()}
-            check.expression = dialect.normalize_expression(check.expression, types)
+            check.expression = dialect.normalize_expression(check.expression, table.column_types())
             table.checks[check.name] = check
 
     def apply_backfill(self, schema: Schema, dialect: Dialect) -> None:
@@ -200,7 +198,7 @@ class SyncedCopy:
     def held_defaults(self, schema: Schema, dialect: Dialect) -> dict[str, str]:
         """The defaults the trigger holds in the model (a rename's old server default)."""
         table = schema.table(self.table)
-        for name in trigger_names(self.table, self.trigger(dialect), dialect):
+        for name in dialect.row_trigger_names(self.trigger(dialect)):
             if name in table.triggers:
                 return dict(table.triggers[name].defaults)
         return {}
@@ -217,21 +215,6 @@ def indexes_on(table: Table, column: str) -> list[Index]:
 
 # --- triggers in the schema model ----------------------------------------------------------
 
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`')
-
-
-def trigger_names(table: str, name: str, dialect: Dialect) -> list[str]:
-    """The names the server knows the row triggers made for ``name`` by: one on PostgreSQL,
-    one per event on MySQL. Read off the dialect's own DROP TRIGGER statements, so that the
-    dialect stays the one place that names them."""
-    names = []
-    for statement in dialect.drop_sync_trigger(table, name):
-        head = statement.sql.partition(" ON ")[0]
-        if head.startswith("DROP TRIGGER") and (quoted := _QUOTED.findall(head)):
-            double, backtick = quoted[-1]
-            names.append(double.replace('""', '"') or backtick.replace("``", "`"))
-    return names
-
 
 def add_triggers(
     table: Table,
@@ -241,12 +224,12 @@ def add_triggers(
     defaults: dict[str, str] | None = None,
 ) -> None:
     """The row triggers zdmigrate makes for ``name`` on ``table``, filling ``fills``."""
-    for trigger in trigger_names(table.qualified_name, name, dialect):
+    for trigger in dialect.row_trigger_names(name):
         table.triggers[trigger] = Trigger(
             name=trigger, fills=list(fills), defaults=dict(defaults or {})
         )
 
 
 def drop_triggers(table: Table, name: str, dialect: Dialect) -> None:
-    for trigger in trigger_names(table.qualified_name, name, dialect):
+    for trigger in dialect.row_trigger_names(name):
         table.triggers.pop(trigger, None)

@@ -101,7 +101,7 @@ class SetNotNull(Operation):
                 table=self.table,
                 key=key_of(schema, self.table),
                 assignments=((self.column, self.fill),),
-                where=f"{dialect.quote(self.column)} IS NULL",
+                where=dialect.is_null(self.column),
             )
             statements.append(dialect.backfill(fill))
         if dialect.caps.not_valid_constraints:
