@@ -254,7 +254,7 @@ def _add_constraint(
             if key in table.columns:
                 table.columns[key].nullable = False
     elif kind == ConstrType.CONSTR_CHECK:
-        types = {c.name: c.type for c in table.columns.values()}
+        types = table.column_types()
         expression = ctx.dialect.normalize_expression(sql_text(constraint.raw_expr), types)
         table.checks[name] = CheckConstraint(name, expression, validated)
     elif kind == ConstrType.CONSTR_FOREIGN:
@@ -374,7 +374,7 @@ def _create_index(node: Node, ctx: Context) -> None:
     if table is None:
         return
     parts = [e.name if e.name else f"({sql_text(e.expr)})" for e in node.indexParams]
-    types = {c.name: c.type for c in table.columns.values()}
+    types = table.column_types()
     parts = [
         p if not p.startswith("(") else ctx.dialect.normalize_expression(p, types) for p in parts
     ]

@@ -184,7 +184,7 @@ class _Place:
 
 
 def _missing_table(place: _Place, app_table: Table, state: Schema, app: Schema) -> Finding:
-    wanted = {name: column.type for name, column in app_table.columns.items()}
+    wanted = app_table.column_types()
     twins = [
         key
         for key, table in state.tables.items()
@@ -374,7 +374,7 @@ class _TableCheck:
         return None
 
     def _not_null(self, name: str) -> str:
-        return self._normalized(f"{self.dialect.quote(name)} IS NOT NULL")
+        return self._normalized(self.dialect.is_not_null(name))
 
     def _filled(self) -> set[str]:
         """Columns a zdmigrate trigger gives a value when a write leaves them out (or, for a
