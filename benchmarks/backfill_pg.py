@@ -1,7 +1,8 @@
 """zdmigrate's batched backfill against ONE single UPDATE of the same table (PostgreSQL).
 
     .venv/bin/python benchmarks/backfill_pg.py [--sizes 1000000,4000000] [--shapes indexed,pk]
-                                               [--url URL] [--ablations] [--no-writer]
+                                               [--repeat N] [--url URL] [--ablations]
+                                               [--no-writer]
 
 The table ``bench_items`` has about 200-byte rows: a bigint key, an int ``amount``, a
 ``customer_id`` (``id % 10007``: each customer's rows are scattered over the whole table), a
@@ -18,13 +19,15 @@ sync trigger; then VACUUM ANALYZE and CHECKPOINT. On that state, rebuilt before 
   set to themselves, see ``PostgreSQLDialect.restated_columns_sql``): the fairest baseline for
   the batching itself; shown where there is a column to restate;
 - zdmigrate: ``run_backfill`` of the same step with default options (batches adapted toward
-  200 ms, lock timeout, checkpoints not stored).
+  the default 50 ms, lock timeout, checkpoints not stored).
 
 Meanwhile one writer thread plays an app: every 5 ms a point update of ``amount`` on a random
 row (the old app writing the old column) or an insert of a new row; its p99 latency during each
 run is printed. Afterwards every row is checked: the new column equals the old one.
 
-Printed: the times, zdmigrate / single UPDATE (target ≤ 1.15), rows/s, the rows/s ratio of the
+With ``--repeat N`` the contenders run in turn N times and each one's median time counts (on
+a shared VM one run of the same thing can take 30 % longer than the next). Printed: the times,
+zdmigrate / single UPDATE (target ≤ 1.15), rows/s, the rows/s ratio of the
 largest size to the smallest (target ≥ 0.9), and the peak RSS of this process (target < 150
 MB). ``--ablations`` also runs zdmigrate at the first size on the first shape with each of its
 optimisations taken out in turn.
@@ -37,6 +40,7 @@ import math
 import os
 import random
 import resource
+import statistics
 import tempfile
 import threading
 import time
@@ -233,6 +237,18 @@ class Result:
     errors: int
     wrong_rows: int
 
+    @classmethod
+    def median(cls, results: list[Result]) -> Result:
+        """The median time and writer p99; the worst wait; every error and wrong row."""
+        return cls(
+            statistics.median(r.seconds for r in results),
+            statistics.median(r.p99_ms for r in results),
+            max(r.max_ms for r in results),
+            sum(r.writes for r in results) // len(results),
+            sum(r.errors for r in results),
+            sum(r.wrong_rows for r in results),
+        )
+
 
 def measure(
     engine: sa.Engine,
@@ -328,6 +344,9 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--no-writer", dest="writer", action="store_false")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each contender; medians are compared"
+    )
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     shapes = args.shapes.split(",")
@@ -342,34 +361,42 @@ def main() -> None:
         rates: dict[int, float] = {}
         single_rates: dict[int, float] = {}
         for rows in sizes:
-            measured = {
-                "single UPDATE": measure(
-                    engine, dialect, rows, shape, single_update(), writer=args.writer
-                )
-            }
+            contenders: dict[str, Contender] = {"single UPDATE": single_update()}
             if restate := restated(engine, dialect, backfill_step(dialect)):
-                measured["single UPDATE, restated"] = measure(
-                    engine, dialect, rows, shape, single_update(restate), writer=args.writer
+                contenders["single UPDATE, restated"] = single_update(restate)
+            contenders["zdmigrate"] = ours
+            runs: dict[str, list[Result]] = {name: [] for name in contenders}
+            batches: list[str] = []
+            for _ in range(args.repeat):  # interleaved: the VM's slow spells hit every contender
+                for name, contender in contenders.items():
+                    runs[name].append(
+                        measure(engine, dialect, rows, shape, contender, writer=args.writer)
+                    )
+                batches.append(
+                    next(
+                        line.rsplit(" ", 1)[1]
+                        for line in metrics.read_text().splitlines()
+                        if line.startswith("zdmigrate_backfill_batches{")
+                    )
                 )
-            measured["zdmigrate"] = mine = measure(
-                engine, dialect, rows, shape, ours, writer=args.writer
-            )
+            measured = {name: Result.median(results) for name, results in runs.items()}
+            mine = measured["zdmigrate"]
             rates[rows] = rows / mine.seconds
             single_rates[rows] = rows / measured["single UPDATE"].seconds
-            batches = next(
-                line.rsplit(" ", 1)[1]
-                for line in metrics.read_text().splitlines()
-                if line.startswith("zdmigrate_backfill_batches{")
-            )
             print(f"{shape} table, {rows:,} rows:")
             for name, r in measured.items():
+                each = ", ".join(f"{x.seconds:.2f}" for x in runs[name])
                 print(
                     f"  {name:<26} {r.seconds:7.2f} s {rows / r.seconds:>9,.0f} rows/s  "
                     f"zdmigrate/this {mine.seconds / r.seconds:.3f}  "
                     f"writer: {r.writes:>5} writes, p99 {r.p99_ms:7.1f} ms, max {r.max_ms:7.1f} "
                     f"ms, errors {r.errors}; rows wrong {r.wrong_rows}"
+                    + (f"  (runs: {each} s)" if args.repeat > 1 else "")
                 )
-            print(f"  zdmigrate ran {batches} batches; peak RSS so far {peak_rss_mb():.0f} MB")
+            print(
+                f"  zdmigrate ran {'/'.join(batches)} batches; "
+                f"peak RSS so far {peak_rss_mb():.0f} MB"
+            )
         if len(sizes) > 1:
             small, large = min(sizes), max(sizes)
             print(
