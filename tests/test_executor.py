@@ -43,10 +43,16 @@ def test_contract_on_postgresql_is_one_transaction() -> None:
     assert len(groups) == 1
 
 
-def test_nothing_is_grouped_where_ddl_is_not_transactional() -> None:
+def test_only_a_fence_is_grouped_where_ddl_is_not_transactional() -> None:
     compiled = compile_ops("mariadb", [USERS], [ops.RenameColumn("ex_users", "email", "mail")])
     steps = compiled.phase(Phase.CONTRACT)
-    assert len(transaction_groups(steps, get_dialect("mariadb"))) == len(steps)
+    groups = transaction_groups(steps, get_dialect("mariadb"))
+    assert [s for g in groups for s in g] == steps
+    fences = [g for g in groups if len(g) > 1]
+    assert fences, "RenameColumn's contract drops its triggers and column under LOCK TABLES"
+    for fence in fences:
+        assert fence[0].sql.startswith("LOCK TABLES") and fence[-1].sql == "UNLOCK TABLES"
+        assert not any(s.statement.fence for s in fence[1:-1])
 
 
 def test_batched_update_covers_every_row_and_rows_past_the_last_boundary(

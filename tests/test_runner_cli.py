@@ -163,6 +163,22 @@ def test_a_second_runner_exits_naming_the_first(target: sa.Engine, tmp_path: Pat
     assert "--wait SECONDS" in err
 
 
+def kill_a_backfill_mid_way(target: sa.Engine, path: Path, rows: int) -> None:
+    """Run ``zdmigrate run backfill`` of 0002_backfill at ``path`` in a process of its own, in
+    batches of 100 rows, and kill it with SIGKILL once 300 of the ``rows`` are done."""
+    command = [sys.executable, "-m", "zdmigrate", "run", "backfill", str(path)]
+    command += ["--database-url", url_of(target), "--batch-size", "100"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: current(target, "0002_backfill").rows_done >= 300, "some batches")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    killed = current(target, "0002_backfill")
+    assert (killed.phase, killed.status) == ("backfill", "running")
+    assert killed.rows_done < rows, "the backfill ended before it was killed"
+
+
 def test_a_backfill_killed_mid_way_resumes_with_every_row_done_once(
     target: sa.Engine, tmp_path: Path
 ) -> None:
@@ -177,17 +193,7 @@ def test_a_backfill_killed_mid_way_resumes_with_every_row_done_once(
     url = url_of(target)
     assert zdmigrate("run", "expand", str(path), "--database-url", url)[0] == 0
 
-    command = [sys.executable, "-m", "zdmigrate", "run", "backfill", str(path)]
-    command += ["--database-url", url, "--batch-size", "100"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: current(target, "0002_backfill").rows_done >= 300, "some batches")
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-    killed = current(target, "0002_backfill")
-    assert (killed.phase, killed.status) == ("backfill", "running")
-    assert killed.rows_done < rows, "the backfill ended before it was killed"
+    kill_a_backfill_mid_way(target, path, rows)
     assert scalar(target, "SELECT MAX(touched) FROM rn_killed") == 1
 
     # The killed session may hold the runner lock until the server notices it is gone.

@@ -88,5 +88,11 @@ def open_connection(engine: sa.Engine, url: str | None = None) -> sa.Connection:
 
 def driver_reason(exc: sa.exc.DBAPIError) -> str:
     """The driver's own message, first line only: what went wrong, not a traceback."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__
+    orig = exc.orig
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        # PyMySQL's (1205, 'Lock wait timeout exceeded; …'): the message, then its code.
+        text = f"{args[1]} (error {args[0]})"
+    else:
+        text = str(orig) if orig is not None else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(orig).__name__

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
 
 
+STATE_TABLE_PREFIX = "zdmigrate_"
+"""The runner's state tables on MySQL/MariaDB, which live in the target database beside the
+app's tables (:mod:`zdmigrate.run.state`): not part of the app's schema, never reflected."""
+
+
 def reflect_schema(
     connection: Connection, dialect: Dialect, schemas: list[str] | None = None
 ) -> Schema:
@@ -103,6 +108,8 @@ def _tables(
     foreign_keys = inspector.get_multi_foreign_keys(schema=schema)
     for key in sorted(columns, key=lambda k: k[1]):
         table_name = key[1]
+        if table_name.startswith(STATE_TABLE_PREFIX) and dialect.name != "postgresql":
+            continue
         types = _column_types(connection, dialect, name, table_name, columns[key])
         table = Table(
             name=table_name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Literal
 
 
 class Phase(StrEnum):
@@ -58,6 +59,9 @@ class Statement:
     table: str | None = None
     expect_no_rows: bool = False
     """A query whose every row is a violation (a foreign-key check done by a scan)."""
+    fence: Literal["open", "close"] | None = None
+    """Opens or closes statements that must run together on one session, as MySQL's LOCK
+    TABLES … UNLOCK TABLES: a runner runs them as one group and records them after the last."""
     batched: BatchedUpdate | None = field(default=None, compare=False)
 
 

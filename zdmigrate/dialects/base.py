@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
@@ -760,9 +760,16 @@ class Dialect:
         return None
 
     def replica_lag_sql(self) -> str | None:
-        """On a replica: one row, ``lag_ms``, how far its replay is behind the primary, and
-        ``replica``, false when the server is not a replica at all."""
+        """On a replica: the statement whose first row :meth:`replica_lag` reads; None where
+        zdmigrate cannot ask a replica."""
         return None
+
+    def replica_lag(self, row: Mapping[str, Any] | None) -> float | None:
+        """How far the replica replays behind its primary, in ms, from the first row of
+        :meth:`replica_lag_sql` (None: no row); None when the server is not a replica."""
+        if row is None or not row["replica"]:
+            return None
+        return float(row["lag_ms"] or 0)
 
     def load_metrics_sql(self) -> dict[str, str]:
         """Load metric name → a query of one row, ``value``: what ``--max-load NAME=N`` and

@@ -3,17 +3,18 @@
 Every online ALTER names its algorithm (``ALGORITHM=INSTANT`` or ``ALGORITHM=INPLACE,
 LOCK=NONE``) so that the server refuses, rather than silently copies the table under a lock,
 a change it cannot make online. Every ALTER still takes an exclusive metadata lock for a moment
-at its start and end, and waits for it behind any open transaction on the table. The simple
-executor does not yet bound that wait; the staged runner will, with ``lock_wait_timeout``.
-Until then the caller sets it on the engine (docs/concepts.md).
+at its start and end, and waits for it behind any open transaction on the table: the staged
+runner bounds that wait with ``lock_wait_timeout`` and tries again (docs/running.md); the simple
+executor leaves it to the caller (docs/concepts.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zdmigrate.dialects.base import Capabilities, Dialect, SyncDirection
 from zdmigrate.schema import (
@@ -41,6 +42,9 @@ INPLACE = "ALGORITHM=INPLACE, LOCK=NONE"
 COPY = "ALGORITHM=COPY, LOCK=SHARED"
 
 BACKFILL_VARIABLE = "@zdmigrate_backfill"
+
+_RUNNER_LOCK = "LEFT(CONCAT('zdmigrate.', DATABASE()), 64)"
+"""The runner lock's name: one runner per database, as on PostgreSQL."""
 
 PLAIN_DEFAULT = re.compile(
     r"'(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|null|true|false|[bx]'[0-9a-f]*'"
@@ -491,8 +495,10 @@ class MySQLDialect(Dialect):
             TABLE_WRITE,
             table=table,
             note="holds off reads and writes until UNLOCK TABLES, a few catalog changes later",
+            fence="open",
         )
-        return [lock, *statements, self.statement("UNLOCK TABLES", "none", table=table)]
+        unlock = self.statement("UNLOCK TABLES", "none", table=table, fence="close")
+        return [lock, *statements, unlock]
 
     def row_trigger_names(self, name: str) -> list[str]:
         return [self._trigger_name(name, event) for event in ("INSERT", "UPDATE")]
@@ -545,6 +551,46 @@ class MySQLDialect(Dialect):
             "SET SESSION innodb_lock_wait_timeout = DEFAULT",
         ]
 
+    # A user lock per database (GET_LOCK names are server-wide, at most 64 characters).
+    def runner_lock_sql(self) -> str:
+        return f"SELECT GET_LOCK({_RUNNER_LOCK}, 0)"
+
+    def runner_unlock_sql(self) -> str:
+        return f"SELECT RELEASE_LOCK({_RUNNER_LOCK})"
+
+    def runner_lock_holder_sql(self) -> str:
+        return f"""
+            SELECT ID AS pid, CONCAT(USER, '@', HOST) AS application
+            FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK({_RUNNER_LOCK})"""
+
+    # --- throttling probes -----------------------------------------------------------------
+
+    load_metrics: ClassVar[tuple[str, ...]] = ("Threads_running", "Threads_connected")
+    """Server status variables ``--max-load`` and ``--critical-load`` take, as gh-ost's and
+    pt-online-schema-change's do."""
+
+    global_status: ClassVar[str] = "performance_schema.global_status"
+    """Where the server's status variables can be selected."""
+
+    def load_metrics_sql(self) -> dict[str, str]:
+        # Names compare case-insensitively there: MariaDB's view has them in capitals.
+        return {
+            name: f"SELECT VARIABLE_VALUE AS value FROM {self.global_status} "
+            f"WHERE VARIABLE_NAME = '{name}'"
+            for name in self.load_metrics
+        }
+
+    def replica_lag_sql(self) -> str | None:
+        return "SHOW REPLICA STATUS" if self.version >= (8, 0, 22) else "SHOW SLAVE STATUS"
+
+    def replica_lag(self, row: Mapping[str, Any] | None) -> float | None:
+        # No row: not a replica. Whole seconds; NULL while replication is stopped or broken,
+        # when nobody knows how far behind it is: wait, as for a replica that does not answer.
+        if row is None:
+            return None
+        seconds = row.get("Seconds_Behind_Source", row.get("Seconds_Behind_Master"))
+        return float("inf") if seconds is None else float(seconds) * 1000
+
 
 class MariaDBDialect(MySQLDialect):
     name = "mariadb"
@@ -566,6 +612,12 @@ class MariaDBDialect(MySQLDialect):
         from sqlalchemy.dialects.mysql import mariadbconnector
 
         return mariadbconnector.dialect()
+
+    # performance_schema is off by default on MariaDB; this view is always there.
+    global_status = "information_schema.GLOBAL_STATUS"
+
+    def replica_lag_sql(self) -> str | None:
+        return "SHOW REPLICA STATUS"  # MariaDB 10.5.1 and later
 
     shared_check_numbering = False
 

@@ -313,15 +313,24 @@ def _undo(connection: sa.Connection, step: Step, migration: str, dialect: Dialec
 
 def transaction_groups(steps: list[Step], dialect: Dialect) -> list[list[Step]]:
     """The groups :func:`run_group` runs: consecutive transactional steps share a transaction
-    where DDL is transactional; every other step is a group of its own.
+    where DDL is transactional; the steps of a fence (``Statement.fence``, MySQL's LOCK TABLES …
+    UNLOCK TABLES) are one group, whose record follows its end; every other step is a group of
+    its own.
 
     A scan under a lock that blocks nothing (VALIDATE CONSTRAINT) starts a transaction of its
     own: joined after a statement that took ACCESS EXCLUSIVE, it would scan the whole table
     while that lock, held to the end of the transaction, blocks every read and write.
     """
     groups: list[list[Step]] = []
+    fenced = False
     for step in steps:
         s = step.statement
+        if fenced or s.fence == "open":
+            if not fenced:
+                groups.append([])
+            groups[-1].append(step)
+            fenced = s.fence != "close"
+            continue
         joinable = s.transactional and s.batched is None and dialect.caps.transactional_ddl
         joinable = joinable and not (s.scan and not s.blocks)
         previous = groups[-1][-1].statement if groups else None

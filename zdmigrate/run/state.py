@@ -1,4 +1,5 @@
-"""What a runner has done, kept in the target database itself (schema ``zdmigrate``).
+"""What a runner has done, kept in the target database itself (PostgreSQL: schema
+``zdmigrate``; MySQL/MariaDB: tables ``zdmigrate_migrations`` and ``zdmigrate_checkpoints``).
 
 Two tables. ``migrations``: one row per migration — the checksum of its file, the last phase
 whose changes are in place (``reached``), the phase under way or last run and how it ended,
@@ -20,39 +21,58 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from zdmigrate.reflect import STATE_TABLE_PREFIX
 from zdmigrate.steps import RUN_ORDER, Phase
 
 SCHEMA = "zdmigrate"
+"""Where PostgreSQL keeps the state: a schema of its own, ``zdmigrate.migrations`` and
+``zdmigrate.checkpoints``."""
 
 Status = Literal["running", "done", "failed", "rolled_back"]
 
+
+def _define(metadata: sa.MetaData, prefix: str) -> tuple[sa.Table, sa.Table]:
+    migrations = sa.Table(
+        f"{prefix}migrations",
+        metadata,
+        sa.Column("id", sa.String(255), primary_key=True),
+        sa.Column("checksum", sa.String(64), nullable=False),
+        sa.Column("reached", sa.String(16)),
+        sa.Column("phase", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("steps_done", sa.Integer, nullable=False),
+        sa.Column("paused", sa.Boolean, nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True)),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.Text),
+    )
+    checkpoints = sa.Table(
+        f"{prefix}checkpoints",
+        metadata,
+        sa.Column("migration_id", sa.String(255), primary_key=True),
+        sa.Column("phase", sa.String(16), primary_key=True),
+        sa.Column("step", sa.Integer, primary_key=True),
+        sa.Column("last_key", sa.Text),
+        sa.Column("rows_done", sa.BigInteger, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True)),
+    )
+    return migrations, checkpoints
+
+
 metadata = sa.MetaData(schema=SCHEMA)
+migrations, checkpoints = _define(metadata, "")
 
-migrations = sa.Table(
-    "migrations",
-    metadata,
-    sa.Column("id", sa.String(255), primary_key=True),
-    sa.Column("checksum", sa.String(64), nullable=False),
-    sa.Column("reached", sa.String(16)),
-    sa.Column("phase", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("steps_done", sa.Integer, nullable=False),
-    sa.Column("paused", sa.Boolean, nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True)),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Column("last_error", sa.Text),
-)
+# MySQL/MariaDB: a schema is a database, shared by every database of the server, and a runner's
+# user may not create one: the tables live in the target database, named apart.
+_prefixed = sa.MetaData()
+_prefixed_tables = _define(_prefixed, STATE_TABLE_PREFIX)
 
-checkpoints = sa.Table(
-    "checkpoints",
-    metadata,
-    sa.Column("migration_id", sa.String(255), primary_key=True),
-    sa.Column("phase", sa.String(16), primary_key=True),
-    sa.Column("step", sa.Integer, primary_key=True),
-    sa.Column("last_key", sa.Text),
-    sa.Column("rows_done", sa.BigInteger, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
-)
+
+def _tables(connection: sa.Connection) -> tuple[sa.MetaData, sa.Table, sa.Table]:
+    """The state's metadata and its two tables on the server behind ``connection``."""
+    if connection.dialect.name == "postgresql":
+        return metadata, migrations, checkpoints
+    return _prefixed, *_prefixed_tables
 
 
 @dataclass(frozen=True)
@@ -109,14 +129,17 @@ class MigrationState:
 
 def exists(connection: sa.Connection) -> bool:
     """The state tables are there (a runner makes them on its first run)."""
-    return sa.inspect(connection).has_table("migrations", schema=SCHEMA)
+    _, table, _ = _tables(connection)
+    return sa.inspect(connection).has_table(table.name, schema=table.schema)
 
 
 def ensure(connection: sa.Connection) -> None:
     """Create the schema and tables if missing. Call it holding the runner lock: two sessions
     creating one table at once fail on the catalog's unique index."""
-    connection.execute(sa.schema.CreateSchema(SCHEMA, if_not_exists=True))
-    metadata.create_all(connection, checkfirst=True)
+    tables, _, _ = _tables(connection)
+    if tables.schema is not None:
+        connection.execute(sa.schema.CreateSchema(tables.schema, if_not_exists=True))
+    tables.create_all(connection, checkfirst=True)
 
 
 def _state(row: sa.Row[Any], rows: int = 0) -> MigrationState:
@@ -137,6 +160,7 @@ def _state(row: sa.Row[Any], rows: int = 0) -> MigrationState:
 
 def load_all(connection: sa.Connection) -> dict[str, MigrationState]:
     """Every migration's state by id; none before the first run."""
+    _, migrations, _ = _tables(connection)
     if not exists(connection):
         return {}
     done = rows_done(connection)
@@ -145,6 +169,7 @@ def load_all(connection: sa.Connection) -> dict[str, MigrationState]:
 
 
 def load(connection: sa.Connection, migration_id: str) -> MigrationState | None:
+    _, migrations, _ = _tables(connection)
     if not exists(connection):
         return None
     row = connection.execute(sa.select(migrations).where(migrations.c.id == migration_id)).first()
@@ -163,6 +188,7 @@ def start(
     reached: Phase | None,
 ) -> None:
     """Mark ``phase`` as running. A phase that is not resumed starts at its first step."""
+    _, migrations, _ = _tables(connection)
     values: dict[str, object] = {
         "phase": str(phase),
         "status": "running",
@@ -181,6 +207,7 @@ def start(
 
 
 def steps_done(connection: sa.Connection, migration_id: str, count: int) -> None:
+    _, migrations, _ = _tables(connection)
     connection.execute(
         sa.update(migrations).where(migrations.c.id == migration_id).values(steps_done=count)
     )
@@ -189,6 +216,7 @@ def steps_done(connection: sa.Connection, migration_id: str, count: int) -> None
 def finish(
     connection: sa.Connection, migration_id: str, status: Status, reached: Phase | None
 ) -> None:
+    _, migrations, _ = _tables(connection)
     connection.execute(
         sa.update(migrations)
         .where(migrations.c.id == migration_id)
@@ -202,6 +230,7 @@ def finish(
 
 
 def fail(connection: sa.Connection, migration_id: str, error: str) -> None:
+    _, migrations, _ = _tables(connection)
     connection.execute(
         sa.update(migrations)
         .where(migrations.c.id == migration_id)
@@ -211,6 +240,7 @@ def fail(connection: sa.Connection, migration_id: str, error: str) -> None:
 
 def set_paused(connection: sa.Connection, migration_id: str, paused: bool) -> bool:
     """Set the pause flag; False when the database has no such migration."""
+    _, migrations, _ = _tables(connection)
     if not exists(connection):
         return False
     return bool(
@@ -221,6 +251,7 @@ def set_paused(connection: sa.Connection, migration_id: str, paused: bool) -> bo
 
 
 def is_paused(connection: sa.Connection, migration_id: str) -> bool:
+    _, migrations, _ = _tables(connection)
     paused = connection.execute(
         sa.select(migrations.c.paused).where(migrations.c.id == migration_id)
     ).scalar()
@@ -260,6 +291,7 @@ def decode_key(text: str | None) -> tuple[Any, ...] | None:
 def load_checkpoint(
     connection: sa.Connection, migration_id: str, phase: Phase, step: int
 ) -> Checkpoint:
+    _, _, checkpoints = _tables(connection)
     row = connection.execute(
         sa.select(checkpoints.c.last_key, checkpoints.c.rows_done).where(
             checkpoints.c.migration_id == migration_id,
@@ -280,6 +312,7 @@ def save_checkpoint(
     checkpoint: Checkpoint,
 ) -> None:
     """Insert or update; under the runner lock nobody else writes these rows."""
+    _, _, checkpoints = _tables(connection)
     where = (
         checkpoints.c.migration_id == migration_id,
         checkpoints.c.phase == str(phase),
@@ -300,6 +333,7 @@ def save_checkpoint(
 
 def rows_done(connection: sa.Connection, migration_id: str | None = None) -> dict[str, int]:
     """Rows done by every migration's batched steps (or only ``migration_id``'s), by id."""
+    _, _, checkpoints = _tables(connection)
     total = sa.func.sum(checkpoints.c.rows_done)
     query = sa.select(checkpoints.c.migration_id, total).group_by(checkpoints.c.migration_id)
     if migration_id is not None:
@@ -309,4 +343,5 @@ def rows_done(connection: sa.Connection, migration_id: str | None = None) -> dic
 
 
 def clear_checkpoints(connection: sa.Connection, migration_id: str) -> None:
+    _, _, checkpoints = _tables(connection)
     connection.execute(sa.delete(checkpoints).where(checkpoints.c.migration_id == migration_id))

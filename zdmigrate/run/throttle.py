@@ -90,6 +90,7 @@ class Throttle:
         label: str,
     ) -> None:
         self.options = options
+        self.dialect = dialect
         self.probe = probe
         self.is_paused = is_paused
         self.progress = progress
@@ -198,10 +199,11 @@ class Throttle:
     def _replica_lag(self, engine: sa.Engine) -> float:
         assert self.replica_lag_sql is not None
         with engine.connect() as connection:
-            row = connection.execute(sa.text(self.replica_lag_sql)).mappings().one()
-        if not row["replica"]:
+            row = connection.execute(sa.text(self.replica_lag_sql)).mappings().first()
+        lag = self.dialect.replica_lag(None if row is None else dict(row))
+        if lag is None:
             raise _NotAReplica
-        return float(row["lag_ms"] or 0)
+        return lag
 
     def _connect_replicas(self, dialect: Dialect) -> None:
         if self.replica_lag_sql is None:
