@@ -98,8 +98,9 @@ def test_the_log_can_be_json_lines(target: sa.Engine, tmp_path: Path) -> None:
 UNREACHABLE = "postgresql://app:s3cret@127.0.0.1:1/nowhere"
 
 
-def bad_inputs(url: str, folder: str) -> list[tuple[list[str], str]]:
+def bad_inputs(url: str, folder: str, unreachable: str) -> list[tuple[list[str], str]]:
     wrong_role = sa.make_url(url).set(username="zdm_nobody", password="s3cret")
+    shown = sa.make_url(unreachable).render_as_string(hide_password=True)
     return [
         (["pause", "nope"], "no migration 'nope' has run on this database"),
         (["resume", "nope"], "no migration 'nope' has run on this database"),
@@ -114,32 +115,38 @@ def bad_inputs(url: str, folder: str) -> list[tuple[list[str], str]]:
         (["run", "expand", folder, "--critical-load", "load=x"], "'load=x' is not NAME=N"),
         (["run", "expand", folder, "--max-load", "foo=1"], "unknown load metric 'foo'"),
         (
-            ["run", "expand", folder, "--replica-url", "postgresql://r@127.0.0.1:1/x"],
+            ["run", "expand", folder, "--replica-url", unreachable],
             "give --max-lag-ms too",
         ),
         (["run", "expand", folder, "--batch-size", "0"], "0 is not in the range x>=1"),
         (
-            ["run", "expand", folder, "--database-url", UNREACHABLE],
-            "cannot connect to postgresql://app:***@127.0.0.1:1/nowhere",
+            ["run", "expand", folder, "--database-url", unreachable],
+            f"cannot connect to {shown}",
         ),
         (
             ["rollback", folder, "--database-url", wrong_role.render_as_string(False)],
             "zdm_nobody:***@",
         ),
-        (["status", "--database-url", UNREACHABLE], "app:***@127.0.0.1:1"),
+        (["status", "--database-url", unreachable], "app:***@127.0.0.1:1"),
     ]
 
 
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     target: sa.Engine, tmp_path: Path
 ) -> None:
+    check_bad_inputs(target, tmp_path, UNREACHABLE)
+
+
+def check_bad_inputs(target: sa.Engine, tmp_path: Path, unreachable: str) -> None:
+    """Each of :func:`bad_inputs` is one line on stderr, exit 2, and no change to the database;
+    ``unreachable``: a URL of the server's kind, with the password s3cret, where none answers."""
     table_migration(tmp_path, "rn_bad")
     url = url_of(target)
     assert zdmigrate("status", "--database-url", url)[:2] == (
         0,
         "no migration has run on this database\n",
     )
-    for args, message in bad_inputs(url, str(tmp_path)):
+    for args, message in bad_inputs(url, str(tmp_path), unreachable):
         with_url = args if "--database-url" in args else [*args, "--database-url", url]
         code, out, err = zdmigrate(*with_url)
         assert (code, out) == (2, ""), (args, err)

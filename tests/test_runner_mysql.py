@@ -27,7 +27,7 @@ from tests.test_runner import (
     with_connection,
     write,
 )
-from tests.test_runner_cli import kill_a_backfill_mid_way
+from tests.test_runner_cli import check_bad_inputs, kill_a_backfill_mid_way
 from zdmigrate.errors import BadInput, RunnerBusy
 from zdmigrate.run import state
 from zdmigrate.run.lock import runner_lock
@@ -179,3 +179,22 @@ def test_a_replica_url_that_is_not_a_replica_is_refused_before_anything_runs(
     with Runner(target, options) as runner, pytest.raises(BadInput, match="not a replica"):
         runner.run(backfill, "backfill")
     assert current(target, "0002_backfill").reached is Phase.EXPAND
+
+
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    target: sa.Engine, tmp_path: Path
+) -> None:
+    check_bad_inputs(target, tmp_path, "mysql+pymysql://app:s3cret@127.0.0.1:1/nowhere")
+
+
+def test_the_row_estimate_comes_from_the_catalog(target: sa.Engine, tmp_path: Path) -> None:
+    """What a backfill's progress line counts toward, without counting the rows."""
+    table_with_rows(tmp_path, "rn_estimate", target, rows=500)
+    sql = server_dialect(target).row_estimate_sql()
+    assert sql is not None
+    with target.connect() as connection:
+        connection.exec_driver_sql("ANALYZE TABLE rn_estimate")
+        estimate = connection.execute(sa.text(sql), {"schema": None, "name": "rn_estimate"})
+        assert 250 <= estimate.scalar_one() <= 1000  # InnoDB samples pages: near, not exact
+        other = connection.execute(sa.text(sql), {"schema": DATABASE, "name": "rn_nothing"})
+        assert other.first() is None

@@ -741,8 +741,9 @@ class Dialect:
         return None
 
     def row_estimate_sql(self) -> str | None:
-        """One row, ``estimate``: the server's cheap guess of the rows in table :table (None
-        or a negative number when it has none)."""
+        """One row, ``estimate``: the server's cheap guess of the rows in a table (None or a
+        negative number when it has none). Binds: :table, the quoted qualified name; :schema
+        (None: the connection's own) and :name, the bare parts."""
         return None
 
     def batch_range_count_sql(self, update: BatchedUpdate, *, first: bool) -> str:

@@ -563,6 +563,12 @@ class MySQLDialect(Dialect):
             SELECT ID AS pid, CONCAT(USER, '@', HOST) AS application
             FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK({_RUNNER_LOCK})"""
 
+    def row_estimate_sql(self) -> str | None:
+        # InnoDB's estimate from its index statistics: no scan, often 10-40 % off.
+        return """
+            SELECT TABLE_ROWS AS estimate FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name"""
+
     # --- throttling probes -----------------------------------------------------------------
 
     load_metrics: ClassVar[tuple[str, ...]] = ("Threads_running", "Threads_connected")

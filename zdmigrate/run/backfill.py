@@ -45,6 +45,7 @@ from zdmigrate.engine import driver_reason
 from zdmigrate.run.progress import Progress
 from zdmigrate.run.state import BATCH_CONNECTION
 from zdmigrate.run.throttle import Throttle
+from zdmigrate.schema import split_name
 
 if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
@@ -184,7 +185,8 @@ class _Walk:
         cls, connection: sa.Connection, dialect: Dialect, update: BatchedUpdate, after: Key | None
     ) -> _Walk:
         """Read the walk's end, the columns to restate and the rows left to walk."""
-        table = {"table": dialect.table(update.table)}
+        schema, name = split_name(update.table)
+        table = {"table": dialect.table(update.table), "schema": schema, "name": name}
         with connection.begin():
             row = connection.execute(sa.text(dialect.batch_end_sql(update))).first()
             end = None if row is None else tuple(row)
