@@ -27,7 +27,7 @@ from tests.test_runner import (
     with_connection,
     write,
 )
-from tests.test_runner_cli import check_bad_inputs, kill_a_backfill_mid_way
+from tests.test_runner_cli import check_bad_inputs, kill_a_backfill_mid_way, zdmigrate
 from zdmigrate.errors import BadInput, RunnerBusy
 from zdmigrate.run import state
 from zdmigrate.run.lock import runner_lock
@@ -185,6 +185,11 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     target: sa.Engine, tmp_path: Path
 ) -> None:
     check_bad_inputs(target, tmp_path, "mysql+pymysql://app:s3cret@127.0.0.1:1/nowhere")
+    with_password = target.url.set(password="s3cret").render_as_string(hide_password=False)
+    no_database = with_password.rsplit("/", 1)[0] + "/"
+    code, out, err = zdmigrate("status", "--database-url", no_database)
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert "root:***@127.0.0.1" in err and "name the database in the URL" in err
 
 
 def test_the_row_estimate_comes_from_the_catalog(target: sa.Engine, tmp_path: Path) -> None:
