@@ -13,11 +13,13 @@ from zdmigrate.engine import create_engine
 from zdmigrate.errors import BadInput, ConnectionFailed, ExecutionError, InvalidOperation
 from zdmigrate.run.executor import (
     run_batched,
+    run_group,
     run_phase,
     run_rollback,
     run_steps,
     transaction_groups,
 )
+from zdmigrate.run.options import RunOptions
 from zdmigrate.steps import BatchedUpdate, Phase, Statement, Step
 
 USERS = ops.CreateTable(
@@ -130,3 +132,23 @@ def test_the_failing_statement_of_a_transaction_is_the_one_reported(
     with pg_engine.connect() as connection:
         made = connection.exec_driver_sql("SELECT to_regclass('ex_fail_first')").scalar()
     assert made is None, "the transaction was rolled back"
+
+
+def test_a_fence_that_fails_gives_its_table_locks_back_at_once(mysql_engine: sa.Engine) -> None:
+    dialect = get_dialect("mariadb")
+    with mysql_engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS ex_fenced")
+        connection.exec_driver_sql("CREATE TABLE ex_fenced (id INTEGER PRIMARY KEY, v INTEGER)")
+    failing = dialect.statement("ALTER TABLE ex_fenced RENAME COLUMN nope TO other", "unknown")
+    fence = dialect.atomically("ex_fenced", [failing])
+    steps = [Step(Phase.BACKFILL, "test", statement) for statement in fence]
+    (group,) = transaction_groups(steps, dialect)
+    with mysql_engine.connect() as runner:
+        with pytest.raises(ExecutionError, match="nope"):
+            run_group(runner, dialect, group, migration="0001_fenced", options=RunOptions())
+        # The runner's session is still open; another may read and write the table.
+        with mysql_engine.connect() as app:
+            app.exec_driver_sql("SET SESSION lock_wait_timeout = 1")
+            app.exec_driver_sql("INSERT INTO ex_fenced VALUES (1, 1)")
+            app.commit()
+            assert app.exec_driver_sql("SELECT COUNT(*) FROM ex_fenced").scalar() == 1

@@ -197,7 +197,11 @@ def _attempt(
     except BaseException as exc:
         # The session's settings must not outlive the attempt (not every server can scope
         # them to a transaction); a connection that broke is discarded by the caller anyway,
-        # so its error is the one worth reporting.
+        # so its error is the one worth reporting. A fence's table locks are given back at
+        # once, not after the back-off before the next attempt.
+        if group[0].statement.fence == "open":
+            with contextlib.suppress(sa.exc.DBAPIError), connection.begin():
+                connection.exec_driver_sql(group[-1].sql)
         with contextlib.suppress(sa.exc.DBAPIError):
             _reset(connection, dialect, timeouts)
         if isinstance(exc, sa.exc.DBAPIError):  # the COMMIT
