@@ -92,12 +92,11 @@ class Runner:
         given = database if isinstance(database, str) else None
         self._shown_url = mask_url(given or self.engine.url.render_as_string(hide_password=False))
         """The URL as the caller wrote it, for messages: password masked."""
-        if self.engine.dialect.name in ("mysql", "mariadb") and not self.engine.url.database:
+        try:
+            state.check_database(self.engine.url)
+        except BadInput:
             self.close()
-            raise BadInput(
-                f"{self._shown_url}: name the database in the URL (…/DATABASE): the runner "
-                "works on one database and keeps its state in it"
-            )
+            raise
 
     def close(self) -> None:
         if self._owns_engine:

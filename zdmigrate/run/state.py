@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from zdmigrate.engine import mask_url
+from zdmigrate.errors import BadInput
 from zdmigrate.reflect import STATE_TABLE_PREFIX
 from zdmigrate.steps import RUN_ORDER, Phase
 
@@ -68,10 +70,21 @@ _prefixed = sa.MetaData()
 _prefixed_tables = _define(_prefixed, STATE_TABLE_PREFIX)
 
 
+def check_database(url: sa.URL) -> None:
+    """Raise BadInput for a MySQL/MariaDB URL that names no database: the state lives there."""
+    if url.get_backend_name() in ("mysql", "mariadb") and not url.database:
+        shown = mask_url(url.render_as_string(hide_password=False))
+        raise BadInput(
+            f"{shown}: name the database in the URL (…/DATABASE): zdmigrate works on one "
+            "database and keeps its state in it"
+        )
+
+
 def _tables(connection: sa.Connection) -> tuple[sa.MetaData, sa.Table, sa.Table]:
     """The state's metadata and its two tables on the server behind ``connection``."""
     if connection.dialect.name == "postgresql":
         return metadata, migrations, checkpoints
+    check_database(connection.engine.url)
     return _prefixed, *_prefixed_tables
 
 
