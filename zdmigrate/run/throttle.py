@@ -21,6 +21,7 @@ batch, as is a load metric name the dialect does not know.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -169,7 +170,7 @@ class Throttle:
             if lag > options.max_lag_ms:
                 return (
                     "replica_lag",
-                    f"{where} lags {lag:,.0f} ms, over --max-lag-ms {options.max_lag_ms}",
+                    f"{where} {_behind(lag)}, over --max-lag-ms {options.max_lag_ms}",
                 )
         return None, "going on"
 
@@ -220,6 +221,11 @@ class Throttle:
             except _NotAReplica:
                 self.close()
                 raise BadInput(f"--replica-url {masked}: that server is not a replica") from None
+
+
+def _behind(lag: float) -> str:
+    """``lags 1,500 ms``; a replica that does not replay, or does not answer, cannot say."""
+    return "lags by an unknown time" if math.isinf(lag) else f"lags {lag:,.0f} ms"
 
 
 class _NotAReplica(Exception):
