@@ -396,6 +396,37 @@ def run_command(phase: str, path: Path, database_url: str | None, **options: Any
 
 
 @main.command()
+@click.argument("table")
+@click.argument("spec", metavar="'ALTER SPEC'")
+@click.option(
+    "--strategy",
+    type=click.Choice(["auto", "instant", "inplace", "shadow"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--execute", is_flag=True, help="Run it; without, a dry run changes nothing.")
+@run_options
+@reports_errors
+def alter(
+    table: str, spec: str, strategy: str, execute: bool, database_url: str | None, **options: Any
+) -> None:
+    """Change one MySQL/MariaDB table: ALTER TABLE TABLE 'ALTER SPEC', with the strategy the
+    server allows (instant, in place, or a shadow-table copy). A dry run unless --execute."""
+    with make_runner(database_url, **options) as runner:
+        planned = runner.alter(table, spec, strategy=strategy, execute=execute)
+    click.echo(f"{planned.table}: {planned.strategy} ({planned.why})")
+    for finding in planned.findings:
+        click.echo(f"  {finding.code} {finding.severity}: {finding.message}")
+    click.echo(f"  {planned.sql}")
+    if execute:
+        click.echo("done")
+    elif planned.strategy == "shadow":
+        click.echo("dry run: nothing changed; a shadow-table copy is not built yet")
+    else:
+        click.echo("dry run: nothing changed; --execute runs it")
+
+
+@main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @run_options
 @reports_errors

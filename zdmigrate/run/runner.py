@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
+from zdmigrate.alter import AlterPlan, plan_alter
 from zdmigrate.engine import create_engine, dialect_for, driver_reason, mask_url, open_connection
 from zdmigrate.errors import (
     BadInput,
@@ -141,6 +142,29 @@ class Runner:
                 else PhaseRun(c.migration.id, wanted_phase, "already done")
                 for c, action in plan
             ]
+
+    def alter(
+        self, table: str, spec: str, *, strategy: str = "auto", execute: bool = False
+    ) -> AlterPlan:
+        """Plan ``ALTER TABLE table spec`` on this MySQL/MariaDB database (see
+        :mod:`zdmigrate.alter`) and, with ``execute``, run it: an instant or in-place change
+        under the lock timeout with retries, holding the runner lock. A change that needs a
+        shadow-table copy is refused, nothing changed: zdmigrate does not copy tables yet."""
+        dialect = self._dialect()
+        with self._connection() as connection:
+            planned = plan_alter(connection, dialect, table, spec, strategy)
+        if not execute:
+            return planned
+        if planned.strategy == "shadow":
+            raise BadInput(
+                f"{table}: needs a shadow-table copy ({planned.why}), which zdmigrate does not "
+                "do yet; nothing changed"
+            )
+        with self._lock("alter", dialect), self._connection() as connection:
+            label = f"alter {table}"
+            run_group(connection, dialect, [planned.step()], migration=label, options=self.options)
+        log.info("alter %s: done", table)
+        return planned
 
     def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
         """Undo the migrations at ``path`` whose contract has not started, last first."""
