@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pymysql
 import pytest
 import sqlalchemy as sa
 
@@ -28,13 +29,13 @@ from tests.test_runner import (
     write,
 )
 from tests.test_runner_cli import check_bad_inputs, kill_a_backfill_mid_way, zdmigrate
-from zdmigrate.errors import BadInput, RunnerBusy
-from zdmigrate.run import state
+from zdmigrate.errors import BadInput, ExecutionError, RunnerBusy
+from zdmigrate.run import executor, state
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.runner import Runner
 from zdmigrate.run.throttle import CriticalLoad
-from zdmigrate.steps import RUN_ORDER, Phase
+from zdmigrate.steps import RUN_ORDER, Phase, Step
 
 DATABASE = "zdm_runner"
 
@@ -203,3 +204,56 @@ def test_the_row_estimate_comes_from_the_catalog(target: sa.Engine, tmp_path: Pa
         assert 250 <= estimate.scalar_one() <= 1000  # InnoDB samples pages: near, not exact
         other = connection.execute(sa.text(sql), {"schema": DATABASE, "name": "rn_nothing"})
         assert other.first() is None
+
+
+CHANGE_TYPE = """
+from sqlalchemy import BigInteger
+from zdmigrate import Migration, ops
+
+migration = Migration(
+    id="0002_wider",
+    operations=[ops.ChangeColumnType("rn_fence", "y", BigInteger(), up="y", down="y")],
+)
+"""
+
+
+@pytest.mark.parametrize("failure", ["error", "lock timeout"])
+def test_a_fence_cut_short_resumes_after_its_last_recorded_step(
+    target: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """ChangeColumnType's swap renames two columns and makes two triggers under LOCK TABLES;
+    DDL commits statement by statement. Cut short after the renames, by an error or by a lock
+    timeout that is retried, the run goes on after them instead of renaming again."""
+    table_with_rows(tmp_path, "rn_fence", target, rows=20)
+    path = write(tmp_path, "0002_wider.py", CHANGE_TYPE)
+    with Runner(target, FAST) as runner:
+        runner.run(path, "expand")
+    real, failed = executor._execute, []
+
+    def once(connection: sa.Connection, step: Step, migration: str) -> None:
+        if not failed and step.sql.startswith("CREATE TRIGGER") and "rn_fence" in step.sql:
+            failed.append(step.sql)
+            code = 1205 if failure == "lock timeout" else 1064
+            orig = pymysql.err.OperationalError(code, "injected")
+            raise ExecutionError(migration, str(step.phase), step.sql, "injected") from (
+                sa.exc.OperationalError(step.sql, {}, orig)
+            )
+        real(connection, step, migration)
+
+    monkeypatch.setattr(executor, "_execute", once)
+    with Runner(target, FAST) as runner:
+        if failure == "error":
+            with pytest.raises(ExecutionError, match="injected"):
+                runner.run(path, "backfill")
+            assert current(target, "0002_wider").status == "failed"
+            assert [r.outcome for r in runner.run(path, "backfill")] == ["resumed"]
+        else:
+            assert [r.outcome for r in runner.run(path, "backfill")] == ["done"]
+    assert failed, "the injected failure never happened"
+    columns = {c["name"]: str(c["type"]) for c in sa.inspect(target).get_columns("rn_fence")}
+    assert columns["y"].startswith("BIGINT") and columns["zdm_y_old"].startswith("INTEGER")
+    with target.begin() as connection:  # the triggers are back: a write reaches the old column
+        connection.exec_driver_sql("INSERT INTO rn_fence (id, y) VALUES (1000, 7)")
+    assert scalar(target, "SELECT zdm_y_old FROM rn_fence WHERE id = 1000") == 7
+    with Runner(target, FAST) as runner:
+        assert [r.outcome for r in runner.run(path, "contract")] == ["done"]

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -121,10 +122,12 @@ def run_group(
     options: RunOptions | None = None,
     undoing: bool = False,
     resuming: bool = False,
-    record: Callable[[sa.Connection], None] | None = None,
+    record: Callable[[sa.Connection, int], None] | None = None,
+    done: int = 0,
+    also_lock: tuple[str, ...] = (),
 ) -> None:
-    """Run one group of :func:`transaction_groups`: transactional steps in one transaction, or
-    one step outside any.
+    """Run one group of :func:`transaction_groups`: transactional steps in one transaction, one
+    step outside any, or the steps of a fence (see :func:`_attempt_fence`).
 
     With ``options``, a group whose locks block reads or writes runs under the lock timeout and
     the DDL statement timeout: a statement waiting for its lock holds up every app query that
@@ -132,16 +135,33 @@ def run_group(
     jitter, up to ``options.max_retries`` times. A deadlock or serialization failure is retried
     the same way.
 
-    ``record(connection)`` runs inside the group's transaction after its statements, so that a
-    runner's note of the work done commits with the work (for a step outside a transaction,
-    in a transaction of its own right after it). ``resuming``: the group is the first after an
+    ``record(connection, n)`` notes that the group's first ``n`` steps are done. It runs inside
+    the group's transaction after its statements, so that a runner's note of the work done
+    commits with the work (for a step outside a transaction, in a transaction of its own right
+    after it; in a fence, after each step). ``resuming``: the group is the first after an
     interruption, so a step outside a transaction may have been done already (see
     :meth:`Dialect.already_applied`) and an index it builds may be there, valid or not.
+    ``done``: steps of a fence that an interrupted run recorded, not to run again;
+    ``also_lock``: the tables a fence locks besides its own, those ``record`` writes.
     """
     retries = 0
+    progress = [done]
     while True:
         try:
-            _attempt(connection, dialect, group, migration, options, undoing, resuming, record)
+            if group[0].statement.fence == "open":
+                _attempt_fence(
+                    connection,
+                    dialect,
+                    group,
+                    migration,
+                    options,
+                    undoing,
+                    record,
+                    also_lock,
+                    progress,
+                )
+            else:
+                _attempt(connection, dialect, group, migration, options, undoing, resuming, record)
             return
         except ExecutionError as exc:
             cause = exc.__cause__
@@ -174,7 +194,7 @@ def _attempt(
     options: RunOptions | None,
     undoing: bool,
     resuming: bool,
-    record: Callable[[sa.Connection], None] | None,
+    record: Callable[[sa.Connection, int], None] | None,
 ) -> None:
     inside = group[0].statement.transactional
     timeouts = _timeouts(dialect, group, options, local=inside)
@@ -193,15 +213,11 @@ def _attempt(
                     else:
                         _execute(connection, step, migration)
                 if record is not None:
-                    record(connection)
+                    record(connection, len(group))
     except BaseException as exc:
         # The session's settings must not outlive the attempt (not every server can scope
         # them to a transaction); a connection that broke is discarded by the caller anyway,
-        # so its error is the one worth reporting. A fence's table locks are given back at
-        # once, not after the back-off before the next attempt.
-        if group[0].statement.fence == "open":
-            with contextlib.suppress(sa.exc.DBAPIError), connection.begin():
-                connection.exec_driver_sql(group[-1].sql)
+        # so its error is the one worth reporting.
         with contextlib.suppress(sa.exc.DBAPIError):
             _reset(connection, dialect, timeouts)
         if isinstance(exc, sa.exc.DBAPIError):  # the COMMIT
@@ -210,7 +226,59 @@ def _attempt(
     _reset(connection, dialect, timeouts)
     if not inside and record is not None:
         with connection.begin():
-            record(connection)
+            record(connection, len(group))
+
+
+def _attempt_fence(
+    connection: sa.Connection,
+    dialect: Dialect,
+    group: list[Step],
+    migration: str,
+    options: RunOptions | None,
+    undoing: bool,
+    record: Callable[[sa.Connection, int], None] | None,
+    also_lock: tuple[str, ...],
+    progress: list[int],
+) -> None:
+    """A fence (MySQL's LOCK TABLES … UNLOCK TABLES) on one session, in autocommit: its DDL
+    commits statement by statement anyway. The lock is taken again on every attempt (it went
+    with a failed attempt or a killed session), with ``also_lock`` so that ``record`` may write
+    the runner's state under it; then each step not yet done (``progress[0]`` counts the
+    group's steps done), each recorded as soon as it is done, so that an interruption repeats
+    at most the one step it cut short; then the unlock. A failed attempt gives the table locks
+    back at once, not after the back-off before the next one."""
+    opening, *members, closing = group
+    widened = opening.sql + "".join(f", {dialect.table(t)} WRITE" for t in also_lock)
+    lock = replace(opening, statement=replace(opening.statement, sql=widened))
+    timeouts = _timeouts(dialect, group, options, local=False)
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with connection.begin():
+            for sql in timeouts:
+                connection.exec_driver_sql(sql)
+            _execute(connection, lock, migration)
+            for index, step in enumerate(members, start=1):
+                if index < progress[0]:
+                    continue
+                if undoing:
+                    _undo(connection, step, migration, dialect)
+                else:
+                    _execute(connection, step, migration)
+                progress[0] = index + 1
+                if record is not None:
+                    record(connection, index + 1)
+            _execute(connection, closing, migration)
+            if record is not None:
+                record(connection, len(group))
+    except BaseException as exc:
+        with contextlib.suppress(sa.exc.DBAPIError), connection.begin():
+            connection.exec_driver_sql(closing.sql)
+        with contextlib.suppress(sa.exc.DBAPIError):
+            _reset(connection, dialect, timeouts)
+        if isinstance(exc, sa.exc.DBAPIError):
+            raise _failed(migration, group[-1], exc) from exc
+        raise
+    _reset(connection, dialect, timeouts)
 
 
 def _run_outside(

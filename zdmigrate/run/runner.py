@@ -15,7 +15,6 @@ for all the migrations before the first statement runs: a refused run changes no
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -274,11 +273,21 @@ class Runner:
         """Run ``steps`` from index ``start``, recording each group as done with it. Returns the
         rows batched steps changed."""
         rows = 0
-        position = start
+        position = 0
         with self._connection() as connection:
-            for group in transaction_groups(steps[start:], dialect):
+            also_lock = state.fence_tables(connection)
+            for group in transaction_groups(steps, dialect):
                 end = position + len(group)
+                if end <= start:  # done before
+                    position = end
+                    continue
+                # Only a fence records its steps one by one, and may have been cut short.
+                done = max(start - position, 0)
                 step = group[0]
+
+                def record(connection: sa.Connection, count: int, first: int = position) -> None:
+                    state.steps_done(connection, migration_id, first + count)
+
                 try:
                     if step.statement.batched is not None:
                         rows += self._backfill(
@@ -292,10 +301,10 @@ class Runner:
                             migration=migration_id,
                             options=self.options,
                             undoing=undoing,
-                            resuming=resuming and position == start,
-                            record=functools.partial(
-                                state.steps_done, migration_id=migration_id, count=end
-                            ),
+                            resuming=resuming and position <= start,
+                            record=record,
+                            done=done,
+                            also_lock=also_lock,
                         )
                 except (ExecutionError, sa.exc.DBAPIError) as exc:
                     # Whatever the failed statement left in the session is not passed on.

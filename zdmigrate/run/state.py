@@ -140,6 +140,14 @@ class MigrationState:
         }
 
 
+def fence_tables(connection: sa.Connection) -> tuple[str, ...]:
+    """What a runner locks with a fence's table (MySQL's LOCK TABLES) to record its steps."""
+    if connection.dialect.name == "postgresql":
+        return ()
+    _, table, _ = _tables(connection)
+    return (table.name,)
+
+
 def exists(connection: sa.Connection) -> bool:
     """The state tables are there (a runner makes them on its first run)."""
     _, table, _ = _tables(connection)
