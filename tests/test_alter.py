@@ -41,11 +41,11 @@ def definition(url: str) -> str:
 @pytest.mark.parametrize(
     ("spec", "strategy", "sql"),
     [
-        ("ADD COLUMN note TEXT", "instant", "ADD COLUMN note TEXT, ALGORITHM=INSTANT"),
+        ("ADD COLUMN note TEXT", "instant", "ALGORITHM=INSTANT, ADD COLUMN note TEXT"),
         (
             "ADD INDEX ix_email (email)",
             "inplace",
-            "ADD INDEX ix_email (email), ALGORITHM=NOCOPY, LOCK=NONE",
+            "ALGORITHM=NOCOPY, LOCK=NONE, ADD INDEX ix_email (email)",
         ),
         ("MODIFY a BIGINT NOT NULL", "shadow", "MODIFY a BIGINT NOT NULL"),
     ],
@@ -64,10 +64,16 @@ def test_a_dry_run_names_the_strategy_and_the_sql_and_changes_nothing(
 
 
 def test_instant_and_in_place_changes_run_with_their_algorithm_named(url: str) -> None:
-    for spec in ("ADD COLUMN note TEXT", "ADD INDEX ix_email (email)"):
-        code, out, err = zdmigrate("alter", "users", spec, "--database-url", url, "--execute")
+    # A trailing comment cannot hide the algorithm: it comes first. A name qualified by the
+    # connection's own database is the bare name.
+    for table, spec in (
+        ("users", "ADD COLUMN note TEXT -- why"),
+        (f"{DATABASE}.users", "ADD INDEX ix_email (email)"),
+    ):
+        code, out, err = zdmigrate("alter", table, spec, "--database-url", url, "--execute")
         assert code == 0, err
         assert out.splitlines()[-1] == "done"
+        assert "  ALTER TABLE `users` ALGORITHM=" in out
     after = definition(url)
     assert "`note` text" in after
     assert "KEY `ix_email` (`email`)" in after
@@ -78,7 +84,7 @@ def test_a_forced_in_place_change_names_inplace(url: str) -> None:
         "alter", "users", "ADD COLUMN z INT", "--strategy", "inplace", "--database-url", url
     )
     assert code == 0, err
-    assert "  ALTER TABLE `users` ADD COLUMN z INT, ALGORITHM=INPLACE, LOCK=NONE" in out
+    assert "  ALTER TABLE `users` ALGORITHM=INPLACE, LOCK=NONE, ADD COLUMN z INT" in out
 
 
 @pytest.mark.parametrize(
@@ -94,6 +100,14 @@ def test_a_forced_in_place_change_names_inplace(url: str) -> None:
             "users: the server cannot do it instant: ALGORITHM=NOCOPY",
         ),
         (["users", "ADD COLUMN x INT; DROP TABLE users", "--execute"], "one ALTER TABLE"),
+        (
+            ["users", "ADD COLUMN x INT, lock=shared", "--execute"],
+            "users: leave ALGORITHM= and LOCK= out",
+        ),
+        (
+            ["users", "ADD COLUMN x INT", "--strategy", "shadow", "--execute"],
+            "users: needs a shadow-table copy (--strategy shadow)",
+        ),
         (["users", "ADD COLUMN x INT", "--strategy", "fast"], "Invalid value for '--strategy'"),
     ],
 )

@@ -37,6 +37,7 @@ Strategy = Literal["instant", "inplace", "shadow"]
 STRATEGIES = ("auto", "instant", "inplace", "shadow")
 
 _VERDICT = re.compile(r"ALGORITHM=(\w+), LOCK=(\w+)")
+_CLAUSE = re.compile(r"\b(ALGORITHM|LOCK)\s*=", re.IGNORECASE)
 _ONLINE: dict[str, Strategy] = {"INSTANT": "instant", "NOCOPY": "inplace", "INPLACE": "inplace"}
 """MariaDB's NOCOPY rebuilds nothing but may still read the whole table (an index build)."""
 
@@ -67,7 +68,14 @@ def plan_alter(
         raise BadInput("zdmigrate alter is for MySQL and MariaDB; on PostgreSQL write a migration")
     if strategy not in STRATEGIES:
         raise BadInput(f"unknown strategy {strategy!r}: expected {', '.join(STRATEGIES)}")
-    schema_name, _ = split_name(table)
+    if _CLAUSE.search(spec):
+        raise BadInput(
+            f"{table}: leave ALGORITHM= and LOCK= out: zdmigrate names the algorithm the "
+            "server will use (--strategy forces one)"
+        )
+    schema_name, bare = split_name(table)
+    if schema_name == connection.dialect.default_schema_name:
+        table, schema_name = bare, None  # the connection's own database keys tables bare
     schema = reflect_schema(connection, dialect, [schema_name] if schema_name else None)
     if table not in schema.tables:
         raise BadInput(f"no table {table!r} in this database")
@@ -110,6 +118,6 @@ def plan_alter(
         named = f"ALGORITHM={algorithm}, LOCK=NONE"
     else:
         named = "ALGORITHM=INPLACE, LOCK=NONE"
-    has_clause = re.search(r"\b(ALGORITHM|LOCK)\s*=", spec, re.IGNORECASE)
-    sql = text if has_clause else f"{text}, {named}"
+    # First, so that nothing in the change (a trailing comment) can hide it.
+    sql = f"ALTER TABLE {dialect.table(table)} {named}, {spec.strip().rstrip(';')}"
     return AlterPlan(table, chosen, note, sql, findings)

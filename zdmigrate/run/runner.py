@@ -150,14 +150,16 @@ class Runner:
         under the lock timeout with retries, holding the runner lock. A change that needs a
         shadow-table copy is refused, nothing changed: zdmigrate does not copy tables yet."""
         dialect = self._dialect()
+        check_options(dialect, self.options)
         with self._connection() as connection:
             planned = plan_alter(connection, dialect, table, spec, strategy)
         if not execute:
             return planned
         if planned.strategy == "shadow":
+            why = "--strategy shadow" if strategy == "shadow" else planned.why
             raise BadInput(
-                f"{table}: needs a shadow-table copy ({planned.why}), which zdmigrate does not "
-                "do yet; nothing changed"
+                f"{table}: needs a shadow-table copy ({why}), which zdmigrate does not do yet; "
+                "nothing changed"
             )
         with self._lock("alter", dialect), self._connection() as connection:
             label = f"alter {table}"
