@@ -257,3 +257,25 @@ def test_a_fence_cut_short_resumes_after_its_last_recorded_step(
     assert scalar(target, "SELECT zdm_y_old FROM rn_fence WHERE id = 1000") == 7
     with Runner(target, FAST) as runner:
         assert [r.outcome for r in runner.run(path, "contract")] == ["done"]
+
+
+def test_a_second_runner_without_the_process_privilege_names_the_first_by_id(
+    target: sa.Engine, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "0001_table.py", TABLE.format(table="rn_plain"))
+    with target.connect() as connection:
+        connection.exec_driver_sql("DROP USER IF EXISTS 'zdm_plain'@'127.0.0.1'")
+        connection.exec_driver_sql("CREATE USER 'zdm_plain'@'127.0.0.1' IDENTIFIED BY 'plain'")
+        connection.exec_driver_sql(f"GRANT ALL ON {DATABASE}.* TO 'zdm_plain'@'127.0.0.1'")
+    plain = target.url.set(username="zdm_plain", password="plain")
+    try:
+        with runner_lock(target, server_dialect(target), command="run expand", wait_s=0):
+            holder = scalar(target, f"SELECT IS_USED_LOCK('zdmigrate.{DATABASE}')")
+            code, out, err = zdmigrate(
+                "run", "expand", str(path), "--database-url", plain.render_as_string(False)
+            )
+        assert (code, out) == (1, "")
+        assert f"another zdmigrate runner is working on this database (session {holder})" in err
+    finally:
+        with target.connect() as connection:
+            connection.exec_driver_sql("DROP USER IF EXISTS 'zdm_plain'@'127.0.0.1'")

@@ -822,7 +822,8 @@ class Dialect:
         raise NotImplementedError
 
     def runner_lock_holder_sql(self) -> str:
-        """Rows of ``pid`` and ``application`` for the session that holds the runner lock."""
+        """Rows of ``pid`` and ``application`` for the session that holds the runner lock (no
+        row, or a NULL pid: nobody holds it)."""
         raise NotImplementedError
 
     def session_name_sql(self) -> str | None:

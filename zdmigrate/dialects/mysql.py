@@ -559,9 +559,12 @@ class MySQLDialect(Dialect):
         return f"SELECT RELEASE_LOCK({_RUNNER_LOCK})"
 
     def runner_lock_holder_sql(self) -> str:
+        # The connection id is there for anyone; user@host only with the PROCESS privilege.
         return f"""
-            SELECT ID AS pid, CONCAT(USER, '@', HOST) AS application
-            FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK({_RUNNER_LOCK})"""
+            SELECT holder.pid, (SELECT CONCAT(USER, '@', HOST)
+                                FROM information_schema.PROCESSLIST WHERE ID = holder.pid
+                               ) AS application
+            FROM (SELECT IS_USED_LOCK({_RUNNER_LOCK}) AS pid) AS holder"""
 
     def row_estimate_sql(self) -> str | None:
         # InnoDB's estimate from its index statistics: no scan, often 10-40 % off.

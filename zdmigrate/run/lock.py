@@ -63,7 +63,7 @@ def runner_lock(
 
 def _holder(connection: sa.Connection, dialect: Dialect) -> str:
     row = connection.exec_driver_sql(dialect.runner_lock_holder_sql()).first()
-    if row is None:  # released between the two queries
+    if row is None or row.pid is None:  # released between the two queries
         return "a session that has just released it"
     application = f" {row.application!r}" if row.application else ""
     return f"session {row.pid}{application}"
