@@ -126,3 +126,21 @@ def test_postgresql_is_refused(pg_engine: sa.Engine) -> None:
     code, out, err = zdmigrate("alter", "users", "ADD COLUMN x INT", "--database-url", url)
     assert (code, out) == (2, "")
     assert "zdmigrate alter is for MySQL and MariaDB" in err
+
+
+def test_a_critical_load_stops_an_alter_before_it_runs(url: str) -> None:
+    before = definition(url)
+    # Threads_running counts the probing session itself: 1 is always reached.
+    code, out, err = zdmigrate(
+        "alter",
+        "users",
+        "ADD COLUMN note TEXT",
+        "--execute",
+        "--database-url",
+        url,
+        "--critical-load",
+        "Threads_running=1",
+    )
+    assert (code, out) == (1, "")
+    assert "Threads_running is" in err and "--critical-load Threads_running=1" in err
+    assert definition(url) == before

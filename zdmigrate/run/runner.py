@@ -40,7 +40,8 @@ from zdmigrate.run.backfill import run_backfill
 from zdmigrate.run.executor import run_group, transaction_groups
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
-from zdmigrate.run.throttle import check_options
+from zdmigrate.run.progress import Progress
+from zdmigrate.run.throttle import Throttle, check_options
 from zdmigrate.schema import Schema
 from zdmigrate.steps import RUN_ORDER, Phase
 
@@ -161,11 +162,37 @@ class Runner:
                 f"{table}: needs a shadow-table copy ({why}), which zdmigrate does not do yet; "
                 "nothing changed"
             )
+        label = f"alter {table}"
         with self._lock("alter", dialect), self._connection() as connection:
-            label = f"alter {table}"
+            self._hold_while_throttled(connection, dialect, label)
             run_group(connection, dialect, [planned.step()], migration=label, options=self.options)
         log.info("alter %s: done", table)
         return planned
+
+    def _hold_while_throttled(
+        self, connection: sa.Connection, dialect: Dialect, label: str
+    ) -> None:
+        """Wait, before one statement, while a throttle holds (load, replica lag, the pause
+        flag file); raise CriticalLoad at a critical load."""
+
+        def probe(sql: str) -> sa.RowMapping | None:
+            with connection.begin():
+                return connection.execute(sa.text(sql)).mappings().first()
+
+        progress = Progress(label, self.options, None)
+        throttle = Throttle(
+            dialect,
+            self.options,
+            probe=probe,
+            is_paused=lambda: False,
+            progress=progress,
+            label=label,
+        )
+        try:
+            throttle.wait()
+        finally:
+            throttle.close()
+            progress.close()
 
     def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
         """Undo the migrations at ``path`` whose contract has not started, last first."""

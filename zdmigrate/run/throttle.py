@@ -52,7 +52,7 @@ class CriticalLoad(ExecutionError):
         self.limit = limit
         reason = (
             f"{metric} is {value:g}, at or above --critical-load {metric}={limit}: stopped; "
-            "run it again to resume from the last batch"
+            "run it again to go on from where it stopped"
         )
         super().__init__(label, "backfill", sql, reason)
         self.args = (f"{label}: {reason}",)
