@@ -18,25 +18,25 @@ yet: such a change is refused, with nothing changed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from zdmigrate.analyze import analyze
 from zdmigrate.errors import BadInput, InvalidOperation
 from zdmigrate.reflect import reflect_schema
 from zdmigrate.schema import split_name
-from zdmigrate.steps import Phase, Statement, Step
+from zdmigrate.steps import Phase, Step
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from zdmigrate.dialects import Dialect
     from zdmigrate.findings import Finding
+    from zdmigrate.steps import Statement
 
 Strategy = Literal["instant", "inplace", "shadow"]
 STRATEGIES = ("auto", "instant", "inplace", "shadow")
 
-_VERDICT = re.compile(r"ALGORITHM=(\w+), LOCK=(\w+)")
 _CLAUSE = re.compile(r"\b(ALGORITHM|LOCK)\s*=", re.IGNORECASE)
 _ONLINE: dict[str, Strategy] = {"INSTANT": "instant", "NOCOPY": "inplace", "INPLACE": "inplace"}
 """MariaDB's NOCOPY rebuilds nothing but may still read the whole table (an index build)."""
@@ -48,14 +48,17 @@ class AlterPlan:
     strategy: Strategy
     why: str
     """The analyser's verdict: the algorithm and lock the server would use, and for what."""
-    sql: str
-    """What runs: the ALTER with its algorithm named (for a shadow copy: the change itself)."""
+    statement: Statement
+    """What runs, with the analyser's lock facts: the ALTER with its algorithm named (for a
+    shadow copy: the change itself)."""
     findings: tuple[Finding, ...] = ()
 
+    @property
+    def sql(self) -> str:
+        return self.statement.sql
+
     def step(self) -> Step:
-        lock = "EXCLUSIVE METADATA (brief)"
-        statement = Statement(self.sql, lock, blocks=("reads", "writes"), table=self.table)
-        return Step(Phase.EXPAND, "alter", statement)
+        return Step(Phase.EXPAND, "alter", self.statement)
 
 
 def plan_alter(
@@ -87,37 +90,34 @@ def plan_alter(
     if len(analysis.statements) != 1:
         raise BadInput(f"{table}: give one ALTER TABLE specification, not several statements")
     read = analysis.statements[0]
-    statement, findings = read.statement, read.findings
-    note = statement.note or ""
-    if note.startswith("fails: "):
-        raise BadInput(f"{table}: the server would refuse it: {note.removeprefix('fails: ')}")
-    verdict = _VERDICT.match(note)
-    if statement.lock == "unknown" or verdict is None:
+    statement, findings, verdict = read.statement, read.findings, read.online_ddl
+    # The change names no ALGORITHM= or LOCK= (refused above): the server refuses none.
+    why = statement.note or ""
+    if verdict is None:
         if strategy in ("auto", "instant", "inplace"):
             raise BadInput(
-                f"{table}: zdmigrate cannot tell how the server would run it ({note}); "
+                f"{table}: zdmigrate cannot tell how the server would run it ({why}); "
                 "give --strategy shadow to copy the table"
             )
-        return AlterPlan(table, "shadow", note, text, findings)
-    algorithm, lock = verdict.groups()
-    online = _ONLINE.get(algorithm) if lock == "NONE" else None
+        return AlterPlan(table, "shadow", why, statement, findings)
+    online = _ONLINE.get(verdict.algorithm) if verdict.lock == "NONE" else None
     chosen: Strategy
     if strategy == "auto":
         chosen = online or "shadow"
     elif strategy == "shadow":
         chosen = "shadow"
     elif online is None or (strategy == "instant" and online != "instant"):
-        raise BadInput(f"{table}: the server cannot do it {strategy}: {note}")
+        raise BadInput(f"{table}: the server cannot do it {strategy}: {why}")
     else:
         chosen = "inplace" if strategy == "inplace" else "instant"
     if chosen == "shadow":
-        return AlterPlan(table, "shadow", note, text, findings)
+        return AlterPlan(table, "shadow", why, statement, findings)
     if chosen == "instant":  # MySQL's INSTANT takes no LOCK= clause
         named = "ALGORITHM=INSTANT"
     elif strategy == "auto":  # the server's own verdict: NOCOPY where it can, not INPLACE
-        named = f"ALGORITHM={algorithm}, LOCK=NONE"
+        named = f"ALGORITHM={verdict.algorithm}, LOCK=NONE"
     else:
         named = "ALGORITHM=INPLACE, LOCK=NONE"
     # First, so that nothing in the change (a trailing comment) can hide it.
     sql = f"ALTER TABLE {dialect.table(table)} {named}, {spec.strip().rstrip(';')}"
-    return AlterPlan(table, chosen, note, sql, findings)
+    return AlterPlan(table, chosen, why, replace(statement, sql=sql), findings)

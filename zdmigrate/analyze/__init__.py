@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class OnlineDDL:
+    """How a MySQL/MariaDB server runs an ALTER TABLE (or CREATE/DROP INDEX) of a table that
+    exists: the algorithm and lock it uses, in its own words."""
+
+    algorithm: str
+    """INSTANT, NOCOPY, INPLACE or COPY."""
+    lock: str
+    """NONE, SHARED or EXCLUSIVE."""
+
+
+@dataclass(frozen=True)
 class AnalyzedStatement:
     statement: Statement
     """The SQL of one statement, with its lock facts."""
@@ -34,6 +45,9 @@ class AnalyzedStatement:
     the statement or on its first line."""
     in_transaction: bool = False
     """Inside an explicit BEGIN … COMMIT block of the text."""
+    online_ddl: OnlineDDL | None = None
+    """MySQL/MariaDB: the server's verdict on an ALTER of an existing table whose every change
+    the analyser knows; None for any other statement, and for one the server refuses."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlglot import TokenType, exp
 from sqlglot.errors import TokenError
 
-from zdmigrate.analyze import Analysis, AnalyzedStatement
+from zdmigrate.analyze import Analysis, AnalyzedStatement, OnlineDDL
 from zdmigrate.analyze import mysql_rules as rules
 from zdmigrate.analyze.mysql_alter import (
     REBUILD_REMEDY,
@@ -84,6 +84,7 @@ class _Read:
     """DDL: it commits an open transaction on its own (MySQL has no transactional DDL)."""
     untimed_table: str | None = None
     """An existing table whose metadata lock it waits for with no timeout set."""
+    online_ddl: OnlineDDL | None = None
 
 
 class _Reader:
@@ -129,6 +130,7 @@ class _Reader:
                     findings=tuple(read.findings),
                     ignores=text.ignores(line),
                     in_transaction=in_transaction and head not in ("COMMIT", "ROLLBACK"),
+                    online_ddl=read.online_ddl,
                 )
             )
             if head in ("BEGIN", "START"):
@@ -273,7 +275,16 @@ class _Reader:
                 note=note,
             )
         timed = self._timed(own_timeout or request.own_timeout)
-        return _Read(statement, findings, ddl=True, untimed_table=None if new or timed else table)
+        known_verdict = None
+        if not (new or unknown or verdict.refused):
+            known_verdict = OnlineDDL(algorithm, verdict.lock.name)
+        return _Read(
+            statement,
+            findings,
+            ddl=True,
+            untimed_table=None if new or timed else table,
+            online_ddl=known_verdict,
+        )
 
     def _lock_findings(
         self, algorithm: Algorithm, lock: Lock, changes: list[Change], table: str
