@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from zdmigrate.engine import driver_reason
 from zdmigrate.run.progress import Progress
 from zdmigrate.run.state import BATCH_CONNECTION
-from zdmigrate.run.throttle import Throttle
+from zdmigrate.run.throttle import Throttle, probe_on
 from zdmigrate.schema import split_name
 
 if TYPE_CHECKING:
@@ -87,13 +87,13 @@ def run_backfill(
     with engine.connect() as connection:
         walk = _Walk.start(connection, dialect, update, resume_after)
         progress = Progress(label, options, walk.rows_left)
-
-        def probe(sql: str) -> sa.RowMapping | None:
-            with connection.begin():
-                return connection.execute(sa.text(sql)).mappings().first()
-
         throttle = Throttle(
-            dialect, options, probe=probe, is_paused=is_paused, progress=progress, label=label
+            dialect,
+            options,
+            probe=probe_on(connection),
+            is_paused=is_paused,
+            progress=progress,
+            label=label,
         )
         try:
             _set(connection, _session_settings(dialect, options))

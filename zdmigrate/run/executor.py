@@ -208,10 +208,7 @@ def _attempt(
                 _run_outside(connection, dialect, group[0], migration, undoing, resuming)
             else:
                 for step in group:
-                    if undoing:
-                        _undo(connection, step, migration, dialect)
-                    else:
-                        _execute(connection, step, migration)
+                    _run_step(connection, dialect, step, migration, undoing)
                 if record is not None:
                     record(connection, len(group))
     except BaseException as exc:
@@ -260,10 +257,7 @@ def _attempt_fence(
             for index, step in enumerate(members, start=1):
                 if index < progress[0]:
                     continue
-                if undoing:
-                    _undo(connection, step, migration, dialect)
-                else:
-                    _execute(connection, step, migration)
+                _run_step(connection, dialect, step, migration, undoing)
                 progress[0] = index + 1
                 if record is not None:
                     record(connection, index + 1)
@@ -279,6 +273,17 @@ def _attempt_fence(
             raise _failed(migration, group[-1], exc) from exc
         raise
     _reset(connection, dialect, timeouts)
+
+
+def _run_step(
+    connection: sa.Connection, dialect: Dialect, step: Step, migration: str, undoing: bool
+) -> None:
+    """One step of a group that runs in order: undone (skipped where there is nothing to undo)
+    or executed."""
+    if undoing:
+        _undo(connection, step, migration, dialect)
+    else:
+        _execute(connection, step, migration)
 
 
 def _run_outside(

@@ -41,7 +41,7 @@ from zdmigrate.run.executor import run_group, transaction_groups
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.progress import Progress
-from zdmigrate.run.throttle import Throttle, check_options
+from zdmigrate.run.throttle import Throttle, check_options, probe_on
 from zdmigrate.schema import Schema
 from zdmigrate.steps import RUN_ORDER, Phase
 
@@ -174,16 +174,11 @@ class Runner:
     ) -> None:
         """Wait, before one statement, while a throttle holds (load, replica lag, the pause
         flag file); raise CriticalLoad at a critical load."""
-
-        def probe(sql: str) -> sa.RowMapping | None:
-            with connection.begin():
-                return connection.execute(sa.text(sql)).mappings().first()
-
         progress = Progress(label, self.options, None)
         throttle = Throttle(
             dialect,
             self.options,
-            probe=probe,
+            probe=probe_on(connection),
             is_paused=lambda: False,
             progress=progress,
             label=label,

@@ -43,6 +43,16 @@ Probe = Callable[[str], sa.RowMapping | None]
 """Runs a probe query on the backfill's own connection, between batches; its first row."""
 
 
+def probe_on(connection: sa.Connection) -> Probe:
+    """The probe that runs its queries on ``connection``, each in a transaction of its own."""
+
+    def probe(sql: str) -> sa.RowMapping | None:
+        with connection.begin():
+            return connection.execute(sa.text(sql)).mappings().first()
+
+    return probe
+
+
 class CriticalLoad(ExecutionError):
     """A load metric reached its critical level: the backfill stopped between two batches."""
 
