@@ -269,6 +269,18 @@ EXAMPLES: dict[str, Example] = {
         shop(),
         [ops.Backfill("orders", set={"currency": "'EUR'"}, where="currency IS NULL")],
     ),
+    "AlterTable": Example(
+        [
+            ops.CreateTable(
+                "events",
+                Column("id", Integer, primary_key=True),
+                Column("kind", String(20), nullable=False),
+                Column("amount", Integer, nullable=False),
+            )
+        ],
+        [ops.AlterTable("events", "MODIFY amount BIGINT NOT NULL, ADD COLUMN note TEXT")],
+        ("mysql", "mariadb"),
+    ),
     "RunSQL": Example(
         shop(),
         [

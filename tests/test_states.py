@@ -24,6 +24,7 @@ from tests.ops import test_add_column as add_column_case
 from tests.ops import test_add_enum_value as add_enum_value_case
 from tests.ops import test_add_foreign_key as add_foreign_key_case
 from tests.ops import test_add_unique_constraint as add_unique_constraint_case
+from tests.ops import test_alter_table as alter_table_case
 from tests.ops import test_backfill as backfill_case
 from tests.ops import test_change_column_type as change_column_type_case
 from tests.ops import test_create_enum as create_enum_case
@@ -100,6 +101,7 @@ def lifecycle_cases(server: str) -> dict[str, tuple[Ops, Ops]]:
         "transform_column": (transform_column_case.SETUP, [transform_column_case.split(server)]),
     }
     if server == "mysql":
+        cases["alter_table"] = (alter_table_case.SETUP, [alter_table_case.CHANGE])
         cases["change_column_type_inline_enum"] = (
             change.TICKETS,
             [

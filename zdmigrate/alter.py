@@ -11,33 +11,46 @@ which knows, per server and version, the algorithm and lock the server will use:
 - **shadow**: anything else (a copy, or a lock that blocks writes): a shadow-table copy.
 
 Instant and in-place changes run with the algorithm named, so that the server refuses rather
-than copies, under the runner's lock timeout with retries. The shadow-table copy is not built
-yet: such a change is refused, with nothing changed.
+than copies, under the runner's lock timeout with retries. A shadow-table copy is planned here
+(:func:`shadow_copy`: what it copies, and what it refuses) and run by
+:mod:`zdmigrate.run.shadow`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from zdmigrate.analyze import analyze
+from zdmigrate.dialects.mysql_shadow import shadow_name
 from zdmigrate.errors import BadInput, InvalidOperation
 from zdmigrate.reflect import reflect_schema
 from zdmigrate.schema import split_name
-from zdmigrate.steps import Phase, Step
+from zdmigrate.steps import Phase, ShadowCopy, Step
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from zdmigrate.analyze import AnalyzedStatement
     from zdmigrate.dialects import Dialect
     from zdmigrate.findings import Finding
+    from zdmigrate.migration import Migration
+    from zdmigrate.schema import Schema, Table
     from zdmigrate.steps import Statement
 
 Strategy = Literal["instant", "inplace", "shadow"]
 STRATEGIES = ("auto", "instant", "inplace", "shadow")
 
 _CLAUSE = re.compile(r"\b(ALGORITHM|LOCK)\s*=", re.IGNORECASE)
+_RENAMES = re.compile(
+    r"\bRENAME\s+(?!INDEX\b|KEY\b)|\bCHANGE\s+(?:COLUMN\s+)?(\S+)\s+(\S+)", re.IGNORECASE
+)
+"""A rename in the change: of a column (the copy would leave it empty) or of the table."""
+COPY_FINDING = "ZD401"
+"""The analyser's finding for a change the server makes by copying the table under a lock."""
 _ONLINE: dict[str, Strategy] = {"INSTANT": "instant", "NOCOPY": "inplace", "INPLACE": "inplace"}
 """MariaDB's NOCOPY rebuilds nothing but may still read the whole table (an index build)."""
 
@@ -51,6 +64,12 @@ class AlterPlan:
     statement: Statement
     """What runs, with the analyser's lock facts: the ALTER with its algorithm named (for a
     shadow copy: the change itself)."""
+    before: Schema | None = None
+    """The schema model the change is made to."""
+    after: Schema | None = None
+    """The schema model once the change is made."""
+    copy: ShadowCopy | None = None
+    """For a shadow-table copy: what it copies (see :func:`shadow_copy`)."""
     findings: tuple[Finding, ...] = ()
 
     @property
@@ -61,14 +80,61 @@ class AlterPlan:
         return Step(Phase.EXPAND, "alter", self.statement)
 
 
+def alter_migration(
+    table: str, spec: str, strategy: str = "auto", *, keep_old: bool = True
+) -> Migration:
+    """The one-operation migration a shadow-table copy of ``zdmigrate alter`` runs as: its id
+    names the table and a hash of the change, so that the same alter run again resumes it
+    (whether it keeps the original is no part of the change)."""
+    from zdmigrate import ops
+    from zdmigrate.migration import Migration
+
+    text = f"{table}\n{spec.strip()}\n{strategy}"
+    digest = hashlib.sha1(text.encode()).hexdigest()
+    return Migration(
+        id=f"alter_{split_name(table)[1][:40]}_{digest[:10]}",
+        operations=[ops.AlterTable(table, spec, strategy, keep_old=keep_old)],
+        description=f"zdmigrate alter {table} {spec.strip()}",
+        checksum=digest,
+    )
+
+
 def plan_alter(
-    connection: sa.Connection, dialect: Dialect, table: str, spec: str, strategy: str = "auto"
+    connection: sa.Connection,
+    dialect: Dialect,
+    table: str,
+    spec: str,
+    strategy: str = "auto",
+    *,
+    swapped: bool = False,
 ) -> AlterPlan:
     """The strategy for ``ALTER TABLE table spec`` on this server, ``strategy`` forcing one.
     Raises BadInput, naming the table, for what cannot run: another server, an unknown table,
-    a change the analyser cannot read, a forced strategy the server cannot honour."""
-    if dialect.name == "postgresql":
+    a change the analyser cannot read, a forced strategy the server cannot honour.
+
+    ``swapped``: a copy of this change may have been swapped in already, so that the table as
+    it was is the one kept under the copy's ``old`` name, where that exists."""
+    if dialect.shadow_sql() is None:
         raise BadInput("zdmigrate alter is for MySQL and MariaDB; on PostgreSQL write a migration")
+    schema_name, bare = split_name(table)
+    if schema_name == connection.dialect.default_schema_name:
+        table, schema_name = bare, None  # the connection's own database keys tables bare
+    schema = reflect_schema(connection, dialect, [schema_name] if schema_name else None)
+    old = shadow_name(table, "zdm_old")
+    if swapped and old in schema.tables and table in schema.tables:
+        kept = deepcopy(schema.tables[old])
+        kept.name = split_name(table)[1]
+        schema.tables[table] = kept
+    return decide_alter(schema, dialect, table, spec, strategy)
+
+
+def decide_alter(
+    schema: Schema, dialect: Dialect, table: str, spec: str, strategy: str = "auto"
+) -> AlterPlan:
+    """The strategy for ``ALTER TABLE table spec`` against the model ``schema`` of the server,
+    ``strategy`` forcing one; BadInput, naming the table, for what cannot run."""
+    if dialect.shadow_sql() is None:
+        raise BadInput("ALTER TABLE with a strategy is for MySQL and MariaDB")
     if strategy not in STRATEGIES:
         raise BadInput(f"unknown strategy {strategy!r}: expected {', '.join(STRATEGIES)}")
     if _CLAUSE.search(spec):
@@ -76,10 +142,6 @@ def plan_alter(
             f"{table}: leave ALGORITHM= and LOCK= out: zdmigrate names the algorithm the "
             "server will use (--strategy forces one)"
         )
-    schema_name, bare = split_name(table)
-    if schema_name == connection.dialect.default_schema_name:
-        table, schema_name = bare, None  # the connection's own database keys tables bare
-    schema = reflect_schema(connection, dialect, [schema_name] if schema_name else None)
     if table not in schema.tables:
         raise BadInput(f"no table {table!r} in this database")
     text = f"ALTER TABLE {dialect.table(table)} {spec.strip().rstrip(';')}"
@@ -99,7 +161,7 @@ def plan_alter(
                 f"{table}: zdmigrate cannot tell how the server would run it ({why}); "
                 "give --strategy shadow to copy the table"
             )
-        return AlterPlan(table, "shadow", why, statement, findings)
+        return _shadow_plan(schema, analysis.schema, dialect, table, spec, why, read)
     online = _ONLINE.get(verdict.algorithm) if verdict.lock == "NONE" else None
     chosen: Strategy
     if strategy == "auto":
@@ -111,7 +173,7 @@ def plan_alter(
     else:
         chosen = "inplace" if strategy == "inplace" else "instant"
     if chosen == "shadow":
-        return AlterPlan(table, "shadow", why, statement, findings)
+        return _shadow_plan(schema, analysis.schema, dialect, table, spec, why, read)
     if chosen == "instant":  # MySQL's INSTANT takes no LOCK= clause
         named = "ALGORITHM=INSTANT"
     elif strategy == "auto":  # the server's own verdict: NOCOPY where it can, not INPLACE
@@ -120,4 +182,94 @@ def plan_alter(
         named = "ALGORITHM=INPLACE, LOCK=NONE"
     # First, so that nothing in the change (a trailing comment) can hide it.
     sql = f"ALTER TABLE {dialect.table(table)} {named}, {spec.strip().rstrip(';')}"
-    return AlterPlan(table, chosen, why, replace(statement, sql=sql), findings)
+    planned = replace(statement, sql=sql)
+    return AlterPlan(table, chosen, why, planned, schema, analysis.schema, None, findings)
+
+
+def _shadow_plan(
+    before: Schema,
+    after: Schema,
+    dialect: Dialect,
+    table: str,
+    spec: str,
+    why: str,
+    read: AnalyzedStatement,
+) -> AlterPlan:
+    copy = shadow_copy(before, after, table, spec)
+    sql = dialect.shadow_sql()
+    assert sql is not None  # decide_alter refused the server otherwise
+    statement = dialect.statement(
+        sql.outline(copy),
+        "EXCLUSIVE METADATA (brief)",
+        transactional=False,
+        rewrite=True,
+        scan=True,
+        table=table,
+        note=(
+            "a shadow-table copy, online: the apps read and write the table throughout, and "
+            "wait only for the triggers' creation and the swap, each under the lock timeout"
+        ),
+        shadow=copy,
+    )
+    # What the server's own copy would cost the apps is what the shadow copy spares them.
+    findings = tuple(f for f in read.findings if f.code != COPY_FINDING)
+    return AlterPlan(table, "shadow", why, statement, before, after, copy, findings)
+
+
+def shadow_copy(before: Schema, after: Schema, table: str, spec: str) -> ShadowCopy:
+    """The copy of ``table`` that ``spec`` turns ``before`` into ``after``; BadInput, naming
+    the table, for a table or change the copy cannot take without losing writes or rows."""
+    old, new = before.table(table), after.table(table)
+    triggers = [split_name(shadow_name(table, f"zdm_{e}"))[1] for e in ("ins", "upd", "del")]
+    reverse = [split_name(shadow_name(table, f"zdm_r{e}"))[1] for e in ("ins", "upd", "del")]
+    # Ours are an interrupted copy's, or the reverse ones of a copy not yet contracted.
+    others = sorted(set(old.triggers) - set(triggers) - set(reverse))
+    refusal = None
+    key = old.key_columns()
+    if not key:
+        refusal = "it has no primary key or unique NOT NULL key to copy it by"
+    elif old.foreign_keys or before.foreign_keys_to(table):
+        refusal = (
+            "it has foreign keys, or others refer to it: a copy would leave them pointing at "
+            "the old table (drop them, change the table, then add them back)"
+        )
+    elif others:
+        refusal = f"it has triggers ({', '.join(others)}) the copy would lose"
+    elif new.key_columns() != key or any(new.columns[k].type != old.columns[k].type for k in key):
+        refusal = f"the change alters its key ({', '.join(key)}), by which the copy goes"
+    elif any(not _same_names(match) for match in _RENAMES.finditer(spec)):
+        refusal = "the change renames a column or the table, which the copy would leave empty"
+    elif empty := [
+        name for name, c in new.columns.items() if name not in old.columns and not c.server_fills
+    ]:
+        refusal = f"new column {empty[0]!r} is NOT NULL with no default: give it a DEFAULT"
+    if refusal:
+        raise BadInput(f"{table}: cannot copy it: {refusal}")
+    assert key is not None
+    return ShadowCopy(
+        table=table,
+        spec=spec.strip().rstrip(";"),
+        key=tuple(key),
+        key_index=_key_index(old, key),
+        shadow=shadow_name(table, "zdm_new"),
+        old=shadow_name(table, "zdm_old"),
+        triggers=(triggers[0], triggers[1], triggers[2]),
+        reverse=(reverse[0], reverse[1], reverse[2]),
+        new_unique=bool(_unique_keys(new) - _unique_keys(old)),
+    )
+
+
+def _unique_keys(table: Table) -> set[tuple[str, ...]]:
+    return {tuple(u.columns) for u in table.uniques.values()}
+
+
+def _key_index(table: Table, key: list[str]) -> str:
+    if table.primary_key is not None:
+        return "PRIMARY"
+    return next(name for name, u in table.uniques.items() if list(u.columns) == key)
+
+
+def _same_names(match: re.Match[str]) -> bool:
+    """A CHANGE that keeps the column's name (``CHANGE a a BIGINT``) renames nothing."""
+    old, new = match.group(1), match.group(2)
+    return old is not None and old.strip("`").lower() == new.strip("`").lower()

@@ -405,25 +405,52 @@ def run_command(phase: str, path: Path, database_url: str | None, **options: Any
     show_default=True,
 )
 @click.option("--execute", is_flag=True, help="Run it; without, a dry run changes nothing.")
+@click.option(
+    "--verify/--no-verify",
+    "verify_copy",
+    default=True,
+    show_default=True,
+    help="Check each chunk of a shadow-table copy against the original by a checksum.",
+)
+@click.option(
+    "--postpone-swap-flag-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A finished copy waits, kept in step, while this file exists.",
+)
+@click.option(
+    "--drop-old-table",
+    is_flag=True,
+    help="After a shadow-table copy, drop the original (kept as TABLE_zdm_old otherwise).",
+)
 @run_options
 @reports_errors
 def alter(
-    table: str, spec: str, strategy: str, execute: bool, database_url: str | None, **options: Any
+    table: str,
+    spec: str,
+    strategy: str,
+    execute: bool,
+    drop_old_table: bool,
+    database_url: str | None,
+    **options: Any,
 ) -> None:
     """Change one MySQL/MariaDB table: ALTER TABLE TABLE 'ALTER SPEC', with the strategy the
     server allows (instant, in place, or a shadow-table copy). A dry run unless --execute."""
     with make_runner(database_url, **options) as runner:
-        planned = runner.alter(table, spec, strategy=strategy, execute=execute)
+        planned = runner.alter(
+            table, spec, strategy=strategy, execute=execute, drop_old_table=drop_old_table
+        )
     click.echo(f"{planned.table}: {planned.strategy} ({planned.why})")
     for finding in planned.findings:
         click.echo(f"  {finding.code} {finding.severity}: {finding.message}")
-    click.echo(f"  {planned.sql}")
-    if execute:
-        click.echo("done")
-    elif planned.strategy == "shadow":
-        click.echo("dry run: nothing changed; a shadow-table copy is not built yet")
-    else:
+    for line in planned.sql.splitlines():
+        click.echo(f"  {line}")
+    if not execute:
         click.echo("dry run: nothing changed; --execute runs it")
+    elif planned.copy is not None and not drop_old_table:
+        click.echo(f"done; the original is kept as {planned.copy.old}")
+    else:
+        click.echo("done")
 
 
 @main.command()

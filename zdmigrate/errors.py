@@ -127,6 +127,11 @@ class ExecutionError(ZdmigrateError):
         super().__init__(f"{migration} {phase}: {reason}")
 
 
+class CopyStopped(ExecutionError):
+    """A shadow-table copy stopped rather than lose or misplace rows: a chunk's warning of
+    data loss, a checksum that still differs, row counts that do not match."""
+
+
 class UnknownMigration(BadInput):
     def __init__(self, migration: str) -> None:
         self.migration = migration

@@ -40,6 +40,36 @@ class BatchedUpdate:
 
 
 @dataclass(frozen=True)
+class ShadowCopy:
+    """A table rebuilt as a copy with a new definition, while the apps write to it (MySQL):
+    the shadow table built by ``spec``, triggers that apply every write of the original to it,
+    a copy of the rows in key-ordered chunks, each verified by a checksum, and one atomic
+    RENAME TABLE that swaps the copy in and keeps the original as ``old``, kept in step by
+    reverse triggers until contract. :mod:`zdmigrate.run.shadow` runs it (and undoes it: a
+    statement with a copy in a rollback stands for its undoing)."""
+
+    table: str
+    spec: str
+    """The ALTER TABLE specification the shadow table gets."""
+    key: tuple[str, ...]
+    """The walk's key: the primary key or a unique NOT NULL key both tables keep."""
+    key_index: str
+    """The name of the key's index ("PRIMARY"), as the server's duplicate-key warnings give it."""
+    shadow: str
+    old: str
+    """The name the original keeps after the swap, until contract drops it."""
+    triggers: tuple[str, str, str]
+    """The names of the insert, update and delete triggers on the original."""
+    reverse: tuple[str, str, str]
+    """The names of the insert, update and delete triggers that keep ``old`` in step with the
+    new table from the swap to contract, so that a rollback loses no write."""
+    new_unique: bool = False
+    """The shadow table has a unique key the original lacks: a trigger's REPLACE of a row
+    that collides on it would drop the other row, so the row counts of both tables are
+    compared before the swap."""
+
+
+@dataclass(frozen=True)
 class Statement:
     sql: str
     lock: str
@@ -63,6 +93,8 @@ class Statement:
     """Opens or closes statements that must run together on one session, as MySQL's LOCK
     TABLES … UNLOCK TABLES: a runner runs them as one group and records them after the last."""
     batched: BatchedUpdate | None = field(default=None, compare=False)
+    shadow: ShadowCopy | None = field(default=None, compare=False)
+    """A shadow-table copy this statement stands for in plans; runners run the copy."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +121,7 @@ class Step:
             "blocks": list(s.blocks),
             "rewrite": s.rewrite,
             "scan": s.scan,
-            "batched": s.batched is not None,
+            "batched": s.batched is not None or s.shadow is not None,
             "online": s.online,
             "note": s.note,
             "table": s.table,

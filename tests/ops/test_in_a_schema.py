@@ -1086,9 +1086,13 @@ ENUMS = Case(
 CASES = {"columns": COLUMNS, "types": TYPES, "keys": KEYS, "tables": TABLES, "enums": ENUMS}
 
 
+MYSQL_ONLY = {"AlterTable"}
+"""Operations of MySQL/MariaDB alone, where a schema is a database: tests/ops covers them."""
+
+
 def test_every_operation_is_covered() -> None:
     used = {type(op).__name__ for case in CASES.values() for op in case.operations}
-    assert used == set(OPERATIONS)
+    assert used == set(OPERATIONS) - MYSQL_ONLY
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
     from sqlalchemy.types import TypeEngine
 
+    from zdmigrate.dialects.mysql_shadow import ShadowSQL
+
 BACKFILL_FLAG = "zdmigrate.backfill"
 """Set in a backfill's own transactions so that sync triggers leave its writes alone."""
 
@@ -721,6 +723,10 @@ class Dialect:
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         return f"UPDATE {self.table(update.table)} SET {sets}{where_sql}"
 
+    def locking_read(self, select: str) -> str:
+        """``select`` as a read that share-locks the rows it reads, to the transaction's end."""
+        return f"{select} FOR SHARE"
+
     def backfill_session_sql(self) -> str:
         """Run at the start of each backfill transaction: marks writes as the backfill's own."""
         raise NotImplementedError
@@ -738,6 +744,11 @@ class Dialect:
         """The columns (rows of ``name``) of table :table that a batch should set to
         themselves, because the server indexes a row written that way more cheaply; None
         where no column gains from it."""
+        return None
+
+    def shadow_sql(self) -> ShadowSQL | None:
+        """The statements of a shadow-table copy; None where zdmigrate cannot copy a table
+        online on this server."""
         return None
 
     def row_estimate_sql(self) -> str | None:

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from zdmigrate.dialects.base import Capabilities, Dialect, SyncDirection
+from zdmigrate.dialects.mysql_shadow import ShadowSQL
 from zdmigrate.schema import (
     CheckConstraint,
     Column,
@@ -521,6 +522,9 @@ class MySQLDialect(Dialect):
 
     # --- batched work ----------------------------------------------------------------------
 
+    def locking_read(self, select: str) -> str:
+        return f"{select} LOCK IN SHARE MODE"  # FOR SHARE is MySQL 8's alone
+
     def backfill_session_sql(self) -> str:
         return f"SET {BACKFILL_VARIABLE} = 1"
 
@@ -565,6 +569,9 @@ class MySQLDialect(Dialect):
                                 FROM information_schema.PROCESSLIST WHERE ID = holder.pid
                                ) AS application
             FROM (SELECT IS_USED_LOCK({_RUNNER_LOCK}) AS pid) AS holder"""
+
+    def shadow_sql(self) -> ShadowSQL | None:
+        return ShadowSQL(self)
 
     def row_estimate_sql(self) -> str | None:
         # InnoDB's estimate from its index statistics: no scan, often 10-40 % off.

@@ -10,6 +10,7 @@ from zdmigrate.ops.add_column import AddColumn
 from zdmigrate.ops.add_enum_value import AddEnumValue
 from zdmigrate.ops.add_foreign_key import AddForeignKey
 from zdmigrate.ops.add_unique_constraint import AddUniqueConstraint
+from zdmigrate.ops.alter_table import AlterTable
 from zdmigrate.ops.backfill import Backfill
 from zdmigrate.ops.base import OPERATIONS, Operation
 from zdmigrate.ops.change_column_type import ChangeColumnType
@@ -36,6 +37,7 @@ __all__ = [
     "AddEnumValue",
     "AddForeignKey",
     "AddUniqueConstraint",
+    "AlterTable",
     "Backfill",
     "ChangeColumnType",
     "CreateEnum",

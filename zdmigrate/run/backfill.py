@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -57,6 +57,29 @@ log = logging.getLogger("zdmigrate.run.backfill")
 Key = tuple[Any, ...]
 
 
+class BatchWork(Protocol):
+    """A batch's own read and writes, in place of the boundary read and the UPDATE (a
+    shadow-table copy's chunk)."""
+
+    def read_sql(self, *, first: bool) -> str:
+        """Reads, and share-locks, the batch's rows after :after… (unless ``first``) up to
+        :end…, at most :size of them. One row, none when no row is left: the key of the last
+        row read, then ``n``, the rows read, then whatever :meth:`run` wants of them."""
+        ...
+
+    def run(
+        self,
+        connection: sa.Connection,
+        binds: dict[str, Any],
+        read: sa.Row[Any] | None,
+        *,
+        first: bool,
+    ) -> int:
+        """The writes of the batch of rows after :after… (unless ``first``) up to :upto…, the
+        rows ``read`` covered; returns the rows written."""
+        ...
+
+
 def run_backfill(
     engine: sa.Engine,
     dialect: Dialect,
@@ -67,6 +90,8 @@ def run_backfill(
     on_checkpoint: Callable[[Key | None, int], None],
     is_paused: Callable[[], bool],
     label: str,
+    work: BatchWork | None = None,
+    session: tuple[list[str], list[str]] = ([], []),
 ) -> int:
     """Run ``update`` over the rows after ``resume_after`` (all rows when None) to the end of
     the table; returns the number of rows it changed.
@@ -83,9 +108,14 @@ def run_backfill(
     ``is_paused()`` is asked between batches, with the other throttles (see
     :class:`~zdmigrate.run.throttle.Throttle`). Bad throttle options raise BadInput before
     the first batch; a load at its critical level raises CriticalLoad between batches.
+
+    ``work`` runs each batch's writes instead of ``update``'s UPDATE, which then gives only
+    the table and the key to walk; ``session``: settings for the batches' connection, and
+    their resets.
     """
     with engine.connect() as connection:
         walk = _Walk.start(connection, dialect, update, resume_after)
+        walk.work = work
         progress = Progress(label, options, walk.rows_left)
         throttle = Throttle(
             dialect,
@@ -96,9 +126,9 @@ def run_backfill(
             label=label,
         )
         try:
-            _set(connection, _session_settings(dialect, options))
+            _set(connection, _session_settings(dialect, options) + session[0])
             changed = _run(connection, dialect, walk, options, on_checkpoint, throttle, progress)
-            _set(connection, _session_resets(dialect))
+            _set(connection, _session_resets(dialect) + session[1])
         except BaseException:
             # Whatever the session still has set (the backfill mark on MySQL, timeouts) must
             # not reach the pool's next user.
@@ -179,6 +209,7 @@ class _Walk:
     """The key of the table's last row when the backfill started; None: the table was empty."""
     restate: tuple[str, ...]
     rows_left: int | None
+    work: BatchWork | None = None
 
     @classmethod
     def start(
@@ -223,18 +254,29 @@ class _Walk:
             if self.end is not None:
                 connection.exec_driver_sql(dialect.backfill_session_sql())
                 bounds = _bind("after", self.after)
-                row = connection.execute(
-                    sa.text(dialect.batch_boundary_sql(update, first=first, bounded=True)),
-                    bounds | _bind("end", self.end) | {"offset": size - 1},
-                ).first()
-                # No row that far, or the end itself: this batch ends the walk.
-                upto = None if row is None or tuple(row) == self.end else tuple(row)
-                sql = dialect.batch_update_sql(
-                    update, first=first, last=False, restate=self.restate
-                )
-                rows = connection.execute(
-                    sa.text(sql), bounds | _bind("upto", upto or self.end)
-                ).rowcount
+                if self.work is not None:
+                    read = connection.execute(
+                        sa.text(self.work.read_sql(first=first)),
+                        bounds | _bind("end", self.end) | {"size": size},
+                    ).first()
+                    last = None if read is None else tuple(read[: len(update.key)])
+                    # Fewer rows than asked for, or the end itself: this batch ends the walk.
+                    full = read is not None and read.n == size
+                    upto = last if full and last != self.end else None
+                    binds = bounds | _bind("upto", upto or self.end)
+                    rows = self.work.run(connection, binds, read, first=first)
+                else:
+                    row = connection.execute(
+                        sa.text(dialect.batch_boundary_sql(update, first=first, bounded=True)),
+                        bounds | _bind("end", self.end) | {"offset": size - 1},
+                    ).first()
+                    # No row that far, or the end itself: this batch ends the walk.
+                    upto = None if row is None or tuple(row) == self.end else tuple(row)
+                    binds = bounds | _bind("upto", upto or self.end)
+                    sql = dialect.batch_update_sql(
+                        update, first=first, last=False, restate=self.restate
+                    )
+                    rows = connection.execute(sa.text(sql), binds).rowcount
             token = BATCH_CONNECTION.set(connection)
             try:
                 on_checkpoint(upto, rows or 0)

@@ -105,6 +105,29 @@ def _run_group(
     options: RunOptions | None,
 ) -> None:
     statement = group[0].statement
+    if statement.shadow is not None:
+        # They run their DDL by run_group.
+        from zdmigrate.run.shadow import run_shadow_copy, undo_shadow_copy
+
+        if undoing:
+            options = options or RunOptions()
+            undo_shadow_copy(
+                engine, dialect, statement.shadow, options=options, migration=migration
+            )
+            return
+        rows = run_shadow_copy(
+            engine,
+            dialect,
+            statement.shadow,
+            options=options or RunOptions(),
+            resume_after=None,
+            on_checkpoint=lambda key, rows: None,
+            is_paused=lambda: False,
+            migration=migration,
+            label=f"copy of {statement.shadow.table}",
+        )
+        log.info("%s %s: copied %d rows", migration, group[0].phase, rows)
+        return
     if statement.batched is not None:
         # Batches take their own connection: each is its own short transaction.
         rows = run_batched(engine, dialect, statement.batched, batch_size)

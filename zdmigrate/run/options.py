@@ -45,6 +45,14 @@ class RunOptions:
     pause_flag_file: Path | None = None
     """While this file exists the backfill waits, as it does while ``zdmigrate pause`` holds."""
 
+    # --- shadow-table copies (MySQL) --------------------------------------------------------
+    verify_copy: bool = True
+    """Check each chunk of a shadow-table copy against the original by a checksum of both,
+    and copy a chunk that differs again."""
+    postpone_swap_flag_file: Path | None = None
+    """While this file exists a finished shadow-table copy waits, kept in step, to be swapped
+    in (gh-ost's ``--postpone-cut-over-flag-file``)."""
+
     # --- locks and retries -----------------------------------------------------------------
     lock_timeout_ms: int = 500
     """How long a statement whose lock blocks reads or writes may wait for that lock. A longer

@@ -25,22 +25,29 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from zdmigrate.alter import AlterPlan, plan_alter
+from zdmigrate.alter import AlterPlan, alter_migration, plan_alter
 from zdmigrate.engine import create_engine, dialect_for, driver_reason, mask_url, open_connection
 from zdmigrate.errors import (
     BadInput,
     ChangedMigration,
+    CopyStopped,
     ExecutionError,
     PhaseOrderError,
     UnknownMigration,
 )
-from zdmigrate.migration import CompiledMigration, compile_release, load_release
+from zdmigrate.migration import (
+    CompiledMigration,
+    compile_migration,
+    compile_release,
+    load_release,
+)
 from zdmigrate.run import state
 from zdmigrate.run.backfill import run_backfill
 from zdmigrate.run.executor import run_group, transaction_groups
 from zdmigrate.run.lock import runner_lock
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.progress import Progress
+from zdmigrate.run.shadow import run_shadow_copy, undo_shadow_copy
 from zdmigrate.run.throttle import Throttle, check_options, probe_on
 from zdmigrate.schema import Schema
 from zdmigrate.steps import RUN_ORDER, Phase
@@ -51,7 +58,7 @@ if TYPE_CHECKING:
     from zdmigrate.dialects import Dialect
     from zdmigrate.migration import Migration
     from zdmigrate.run.state import MigrationState
-    from zdmigrate.steps import BatchedUpdate, Step
+    from zdmigrate.steps import Step
 
 log = logging.getLogger("zdmigrate.run")
 
@@ -144,29 +151,59 @@ class Runner:
             ]
 
     def alter(
-        self, table: str, spec: str, *, strategy: str = "auto", execute: bool = False
+        self,
+        table: str,
+        spec: str,
+        *,
+        strategy: str = "auto",
+        execute: bool = False,
+        drop_old_table: bool = False,
     ) -> AlterPlan:
         """Plan ``ALTER TABLE table spec`` on this MySQL/MariaDB database (see
-        :mod:`zdmigrate.alter`) and, with ``execute``, run it: an instant or in-place change
-        under the lock timeout with retries, holding the runner lock. A change that needs a
-        shadow-table copy is refused, nothing changed: zdmigrate does not copy tables yet."""
+        :mod:`zdmigrate.alter`) and, with ``execute``, run it, holding the runner lock: an
+        instant or in-place change under the lock timeout with retries; a shadow-table copy
+        as the migration ``alter_<table>_<hash>`` of one :class:`~zdmigrate.ops.AlterTable`,
+        through expand, backfill and contract (resumable: the same alter run again goes on
+        where it stopped); contract drops the reverse triggers, and with ``drop_old_table``
+        the original too."""
         dialect = self._dialect()
         check_options(dialect, self.options)
+        migration = alter_migration(table, spec, strategy, keep_old=not drop_old_table)
+        current = self._states().get(migration.id)
+        if current is not None and current.has_reached(Phase.CONTRACT):
+            raise BadInput(f"{table}: this change was made already ({migration.id})")
         with self._connection() as connection:
-            planned = plan_alter(connection, dialect, table, spec, strategy)
+            planned = plan_alter(
+                connection, dialect, table, spec, strategy, swapped=_swap_started(current)
+            )
         if not execute:
             return planned
-        if planned.strategy == "shadow":
-            why = "--strategy shadow" if strategy == "shadow" else planned.why
-            raise BadInput(
-                f"{table}: needs a shadow-table copy ({why}), which zdmigrate does not do yet; "
-                "nothing changed"
-            )
         label = f"alter {table}"
-        with self._lock("alter", dialect), self._connection() as connection:
-            self._hold_while_throttled(connection, dialect, label)
-            run_group(connection, dialect, [planned.step()], migration=label, options=self.options)
-        log.info("alter %s: done", table)
+        if planned.copy is None:
+            with self._lock("alter", dialect), self._connection() as connection:
+                self._hold_while_throttled(connection, dialect, label)
+                run_group(
+                    connection, dialect, [planned.step()], migration=label, options=self.options
+                )
+            log.info("alter %s: done", table)
+            return planned
+        assert planned.before is not None
+        compiled = compile_migration(migration, planned.before, dialect)
+        with self._lock("alter", dialect):
+            self._ensure_state()
+            for phase in RUN_ORDER:
+                states = self._states()
+                _refuse_changed([migration], states)
+                action = _decide(migration.id, states.get(migration.id), phase)
+                if action == "skip":
+                    continue
+                try:
+                    self._run_phase(compiled, phase, action, states.get(migration.id), dialect)
+                except CopyStopped:
+                    # Nothing was swapped: the triggers would only slow the apps' writes.
+                    self._roll_back(compiled, self._states()[migration.id], dialect)
+                    log.info("%s: the copy and its triggers are dropped", label)
+                    raise
         return planned
 
     def _hold_while_throttled(
@@ -313,10 +350,18 @@ class Runner:
                     state.steps_done(connection, migration_id, first + count)
 
                 try:
-                    if step.statement.batched is not None:
-                        rows += self._backfill(
-                            migration_id, step, position, step.statement.batched, dialect
+                    if undoing and (copy := step.statement.shadow) is not None:
+                        undo_shadow_copy(
+                            self.engine,
+                            dialect,
+                            copy,
+                            options=self.options,
+                            migration=migration_id,
                         )
+                        with self.engine.begin() as recording:
+                            record(recording, len(group))
+                    elif step.statement.batched or step.statement.shadow:
+                        rows += self._backfill(migration_id, step, position, dialect)
                     else:
                         run_group(
                             connection,
@@ -340,19 +385,13 @@ class Runner:
                 position = end
         return rows
 
-    def _backfill(
-        self,
-        migration_id: str,
-        step: Step,
-        index: int,
-        update: BatchedUpdate,
-        dialect: Dialect,
-    ) -> int:
-        """Run one batched step from its checkpoint; each batch's checkpoint, and the step's
-        end, are recorded in the batch's own transaction where the engine allows."""
+    def _backfill(self, migration_id: str, step: Step, index: int, dialect: Dialect) -> int:
+        """Run one batched step, or a shadow-table copy, from its checkpoint; each batch's
+        checkpoint, and the step's end, are recorded in the batch's own transaction where the
+        engine allows."""
         with self.engine.connect() as connection:
             checkpoint = state.load_checkpoint(connection, migration_id, step.phase, index)
-        label = f"{migration_id} {step.phase} step {index + 1} ({update.table})"
+        label = f"{migration_id} {step.phase} step {index + 1} ({step.statement.table})"
         if checkpoint.rows_done:
             log.info("%s: resuming after key %s", label, checkpoint.last_key)
 
@@ -374,16 +413,32 @@ class Runner:
                 with self.engine.begin() as connection:
                     write(connection)
 
-        rows = run_backfill(
-            self.engine,
-            dialect,
-            update,
-            options=self.options,
-            resume_after=checkpoint.last_key,
-            on_checkpoint=record,
-            is_paused=self._pause_flag(migration_id, label),
-            label=label,
-        )
+        is_paused = self._pause_flag(migration_id, label)
+        if (copy := step.statement.shadow) is not None:
+            rows = run_shadow_copy(
+                self.engine,
+                dialect,
+                copy,
+                options=self.options,
+                resume_after=checkpoint.last_key,
+                on_checkpoint=record,
+                is_paused=is_paused,
+                migration=migration_id,
+                label=label,
+            )
+            record(None, 0)  # swapped in: the step is done
+        else:
+            assert step.statement.batched is not None
+            rows = run_backfill(
+                self.engine,
+                dialect,
+                step.statement.batched,
+                options=self.options,
+                resume_after=checkpoint.last_key,
+                on_checkpoint=record,
+                is_paused=is_paused,
+                label=label,
+            )
         log.info("%s: %d rows", label, rows)
         return rows
 
@@ -514,6 +569,11 @@ def _decide(
         f"run {phase}",
         f"{previous} is not done ({where}): run `zdmigrate run {previous}` first",
     )
+
+
+def _swap_started(current: MigrationState | None) -> bool:
+    """An alter's copy may have been swapped in: its backfill ran, whole or in part."""
+    return current is not None and Phase.BACKFILL in (current.phase, current.reached)
 
 
 def _contract_started(current: MigrationState | None) -> bool:

@@ -1,0 +1,326 @@
+"""The SQL of a shadow-table copy on MySQL and MariaDB (see :class:`~zdmigrate.steps.ShadowCopy`
+for the plan, :mod:`zdmigrate.run.shadow` for the run).
+
+The triggers apply each write of the original to the shadow table in the app's own
+transaction, by key: an insert or update is a ``REPLACE`` of the row (an update that moves the
+key then deletes the row at its old key), a delete a ``DELETE``. The order matters where
+``innodb_autoinc_lock_mode`` is 1 (MariaDB's default): a chunk's ``INSERT … SELECT`` holds the
+table's AUTO-INC lock to its end, which an app's ``REPLACE`` waits for; had the app's trigger
+deleted first, a row the copy has not reached, it would hold the gap the chunk inserts into,
+and the two would deadlock, the app's write the one rolled back. The copy reads each chunk
+with ``LOCK IN SHARE MODE`` and inserts with ``IGNORE``: a row the triggers placed already is
+the newer one and stays. Names are the original's, prefixed and suffixed, cut with a hash to
+the server's 64 characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from zdmigrate.schema import join_name, split_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from zdmigrate.dialects.mysql import MySQLDialect
+    from zdmigrate.steps import ShadowCopy
+
+NAME_LIMIT = 64
+
+_INTEGER = re.compile(r"(TINY|SMALL|MEDIUM|BIG)?INT(EGER)?\b|BOOL")
+_DECIMAL = re.compile(r"(DECIMAL|NUMERIC)(\(\d+(,\d+)?\))?")
+_FRACTIONAL = re.compile(r"(DATETIME|TIMESTAMP|TIME)\b")
+_TEXT = re.compile(r"(VAR)?CHAR\b|(TINY|MEDIUM|LONG)?TEXT\b|ENUM\b|SET\b|JSON\b")
+
+
+def shadow_name(table: str, suffix: str) -> str:
+    """``table_suffix`` beside ``table``, cut with a hash to the server's limit.
+
+    The table's name comes first so that it sorts before the copy's: a ``RENAME TABLE`` takes
+    its metadata locks in name order, and must wait for the table's before it holds the
+    others, which the apps' writes reach through the triggers once they hold the table's (the
+    other order deadlocks the swap with them). A name cut short may sort the other way."""
+    schema, name = split_name(table)
+    full = f"{name}_{suffix}"
+    if len(full) > NAME_LIMIT:
+        digest = hashlib.sha1(full.encode()).hexdigest()[:8]
+        full = f"{full[: NAME_LIMIT - len(suffix) - 10]}_{digest}_{suffix}"
+    return join_name(schema, full)
+
+
+@dataclass(frozen=True)
+class CopiedColumns:
+    """What a copy moves and how its checksum reads it, from the two tables as built."""
+
+    names: tuple[str, ...]
+    """The columns of the original the shadow table keeps, generated in neither."""
+    compared: tuple[tuple[str, str], ...]
+    """Column → the SQL expression (over ``{}``, the column) that reads it the same in both
+    tables: as stored where the change keeps its type, else as the new type reads it."""
+
+
+def compared_expression(before: str, after: str) -> str:
+    """How the checksum reads a column whose type (with its character set) was ``before`` and
+    is ``after``, ``{}`` standing for the column: as stored where the type is kept, else as the
+    new type reads it, so that a converted value sums the same as the original it came from."""
+    if before == after:
+        return "{}"
+    new = after.upper()
+    if _INTEGER.match(new):
+        return "CAST({} AS UNSIGNED)" if "UNSIGNED" in new else "CAST({} AS SIGNED)"
+    if decimal := _DECIMAL.match(new):
+        return f"CAST({{}} AS DECIMAL{decimal.group(2) or '(10,0)'})"
+    if new.startswith(("FLOAT", "DOUBLE", "REAL")):
+        return "CAST({} AS DOUBLE)"
+    if new.startswith("DATE") and not new.startswith("DATETIME"):
+        return "CAST({} AS DATE)"
+    if fractional := _FRACTIONAL.match(new):
+        kind = "TIME" if fractional.group(1) == "TIME" else "DATETIME"
+        return f"CAST({{}} AS {kind}(6))"
+    if _TEXT.match(new):
+        return "CONVERT({} USING utf8mb4)"
+    return "{}"
+
+
+class ShadowSQL:
+    """The statements of a shadow-table copy, quoted through the dialect."""
+
+    def __init__(self, dialect: MySQLDialect) -> None:
+        self.dialect = dialect
+
+    def _key_match(self, copy: ShadowCopy, row: str) -> str:
+        q = self.dialect.quote
+        return " AND ".join(f"{q(k)} = {row}.{q(k)}" for k in copy.key)
+
+    def outline(self, copy: ShadowCopy) -> str:
+        """What a copy runs, for plans and dry runs: zdmigrate runs it, not this text."""
+        t = self.dialect.table
+        return "\n".join(
+            [
+                f"-- a shadow-table copy of {t(copy.table)}, run by zdmigrate:",
+                f"CREATE TABLE {t(copy.shadow)} LIKE {t(copy.table)};",
+                f"ALTER TABLE {t(copy.shadow)} {copy.spec};",
+                f"-- triggers on {t(copy.table)} apply every insert, update and delete to it;",
+                "-- rows copied in key-ordered chunks (INSERT IGNORE … SELECT … LOCK IN SHARE "
+                "MODE), each checked by a checksum;",
+                f"-- triggers on {t(copy.shadow)} apply every write to {t(copy.old)} (a stand-in "
+                "now, the original after the swap);",
+                f"RENAME TABLE {t(copy.table)} TO {t(copy.old)}, {t(copy.shadow)} TO "
+                f"{t(copy.table)}",
+            ]
+        )
+
+    # --- building and tearing down ----------------------------------------------------------
+
+    def build(self, copy: ShadowCopy) -> list[str]:
+        """The shadow table under a scratch name, then renamed: a name ``shadow`` that exists
+        is a finished build."""
+        t = self.dialect.table
+        building = shadow_name(copy.table, "zdm_build")
+        return [
+            f"DROP TABLE IF EXISTS {t(building)}",
+            f"CREATE TABLE {t(building)} LIKE {t(copy.table)}",
+            f"ALTER TABLE {t(building)} {copy.spec}",
+            f"RENAME TABLE {t(building)} TO {t(copy.shadow)}",
+        ]
+
+    def triggers(self, copy: ShadowCopy, copied: CopiedColumns) -> list[tuple[str, str]]:
+        """(name, CREATE TRIGGER) for the insert, update and delete triggers."""
+        t, q = self.dialect.table, self.dialect.quote
+        columns = self.dialect.columns(copied.names)
+        new_values = ", ".join(f"NEW.{q(c)}" for c in copied.names)
+        replace_new = f"REPLACE INTO {t(copy.shadow)} ({columns}) VALUES ({new_values})"
+        delete_old = f"DELETE FROM {t(copy.shadow)} WHERE {self._key_match(copy, 'OLD')}"
+        moved = " OR ".join(f"NOT (OLD.{q(k)} <=> NEW.{q(k)})" for k in copy.key)
+        insert, update, delete = copy.triggers
+        on = t(copy.table)
+        return [
+            (insert, f"CREATE TRIGGER {self._beside(copy, insert)} AFTER INSERT ON {on} "
+                     f"FOR EACH ROW {replace_new}"),
+            (update, f"CREATE TRIGGER {self._beside(copy, update)} AFTER UPDATE ON {on} "
+                     f"FOR EACH ROW BEGIN {replace_new}; IF {moved} THEN {delete_old}; "
+                     "END IF; END"),
+            (delete, f"CREATE TRIGGER {self._beside(copy, delete)} AFTER DELETE ON {on} "
+                     f"FOR EACH ROW {delete_old}"),
+        ]  # fmt: skip
+
+    def reverse_triggers(self, copy: ShadowCopy, copied: CopiedColumns) -> list[tuple[str, str]]:
+        """(name, CREATE TRIGGER) for the triggers on the shadow table that apply each write
+        to ``old``, the original's name once swapped: an insert is a ``REPLACE``, an update
+        an ``UPDATE`` of the shared columns (a column the change dropped keeps its value), a
+        delete a ``DELETE``. Made before the swap, when ``old`` is a stand-in."""
+        t, q = self.dialect.table, self.dialect.quote
+        columns = self.dialect.columns(copied.names)
+        new_values = ", ".join(f"NEW.{q(c)}" for c in copied.names)
+        sets = ", ".join(f"{q(c)} = NEW.{q(c)}" for c in copied.names)
+        key = self._key_match(copy, "OLD")
+        insert, update, delete = copy.reverse
+        on, old = t(copy.shadow), t(copy.old)
+        return [
+            (insert, f"CREATE TRIGGER {self._beside(copy, insert)} AFTER INSERT ON {on} "
+                     f"FOR EACH ROW REPLACE INTO {old} ({columns}) VALUES ({new_values})"),
+            (update, f"CREATE TRIGGER {self._beside(copy, update)} AFTER UPDATE ON {on} "
+                     f"FOR EACH ROW UPDATE {old} SET {sets} WHERE {key}"),
+            (delete, f"CREATE TRIGGER {self._beside(copy, delete)} AFTER DELETE ON {on} "
+                     f"FOR EACH ROW DELETE FROM {old} WHERE {key}"),
+        ]  # fmt: skip
+
+    def drop_triggers(self, copy: ShadowCopy, names: tuple[str, ...]) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self._beside(copy, name)}" for name in names]
+
+    def _beside(self, copy: ShadowCopy, name: str) -> str:
+        return self.dialect.beside(copy.table, name)
+
+    def objects_sql(self) -> str:
+        """Rows of ``name`` and ``on_table`` (a trigger's table; NULL for a table) for the
+        tables and triggers among :names in the schema :schema (None: the connection's own)."""
+        return """
+            SELECT TABLE_NAME AS name, NULL AS on_table FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME IN :names
+            UNION ALL
+            SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS
+            WHERE TRIGGER_SCHEMA = COALESCE(:schema, DATABASE()) AND TRIGGER_NAME IN :names"""
+
+    def stand_in_sql(self, copy: ShadowCopy) -> str:
+        """``old`` made before the swap, so that the reverse triggers have a table to write."""
+        t = self.dialect.table
+        return f"CREATE TABLE IF NOT EXISTS {t(copy.old)} LIKE {t(copy.table)}"
+
+    def columns_sql(self) -> str:
+        """Rows of ``table_name``, ``name``, ``type`` (with its character set and collation)
+        and ``generated`` for the columns of the tables :names in the schema :schema."""
+        return """
+            SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name,
+                   CONCAT_WS(' ', COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME) AS type,
+                   EXTRA LIKE '%%GENERATED%%' AS generated
+            FROM information_schema.COLUMNS
+            WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME IN :names
+            ORDER BY ORDINAL_POSITION"""
+
+    def copied_columns(self, copy: ShadowCopy, rows: Iterable[Any]) -> CopiedColumns:
+        """The columns to copy and compare, from :meth:`columns_sql`'s rows for the original
+        and the shadow table."""
+        original, shadow = split_name(copy.table)[1], split_name(copy.shadow)[1]
+        tables: dict[str, dict[str, tuple[str, bool]]] = {original: {}, shadow: {}}
+        for row in rows:
+            tables[row.table_name][row.name] = (row.type, bool(row.generated))
+        before, after = tables[original], tables[shadow]
+        names = tuple(
+            name
+            for name, (_, generated) in before.items()
+            if name in after and not generated and not after[name][1]
+        )
+        compared = tuple(
+            (name, compared_expression(before[name][0], after[name][0])) for name in names
+        )
+        return CopiedColumns(names, compared)
+
+    def session_sql(self, *, on: bool) -> list[str]:
+        """The copy's session: every warning kept (a chunk's are all read), and READ
+        COMMITTED, so that a chunk locks the rows it reads and no gaps between them."""
+        if not on:
+            return [
+                "SET SESSION max_error_count = DEFAULT",
+                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            ]
+        return [
+            "SET SESSION max_error_count = 65535",
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        ]
+
+    # --- the copy ---------------------------------------------------------------------------
+
+    def _range(self, copy: ShadowCopy, *, first: bool) -> str:
+        where = [self.dialect.key_compare(copy.key, "<=", "upto")]
+        if not first:
+            where.insert(0, self.dialect.key_compare(copy.key, ">", "after"))
+        return " AND ".join(where)
+
+    def copy_chunk_sql(
+        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, overwrite: bool = False
+    ) -> str:
+        """The rows after :after… (unless first) up to :upto… into the shadow table; a row
+        already there stays (the triggers put the newer one), unless ``overwrite``."""
+        t = self.dialect.table
+        columns = self.dialect.columns(copied.names)
+        verb = "REPLACE" if overwrite else "INSERT IGNORE"
+        select = f"SELECT {columns} FROM {t(copy.table)} WHERE {self._range(copy, first=first)}"
+        return f"{verb} INTO {t(copy.shadow)} ({columns}) {self.dialect.locking_read(select)}"
+
+    def _row_crc(self, copied: CopiedColumns) -> str:
+        """A row's CRC32 over the compared columns, NULLs told apart from empty values."""
+        q = self.dialect.quote
+        values = [template.format(q(column)) for column, template in copied.compared]
+        nulls = ", ".join(f"ISNULL({q(column)})" for column, _ in copied.compared)
+        return f"CRC32(CONCAT_WS('#', {', '.join(values)}, CONCAT({nulls})))"
+
+    def chunk_read_sql(
+        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, verify: bool
+    ) -> str:
+        """The next chunk, read and share-locked in one scan: its rows after :after… (unless
+        first) up to :end…, at most :size of them. One row (none when no row is left): the key
+        of the chunk's last row, ``n`` its rows, and with ``verify`` ``summed``, their
+        checksum as :meth:`chunk_sum_sql` gives it."""
+        q, t = self.dialect.quote, self.dialect.table
+        key = self.dialect.columns(copy.key)
+        where = [self.dialect.key_compare(copy.key, "<=", "end")]
+        if not first:
+            where.insert(0, self.dialect.key_compare(copy.key, ">", "after"))
+        read = copied.names if verify else copy.key
+        chunk = self.dialect.locking_read(
+            f"SELECT {self.dialect.columns(read)} FROM {t(copy.table)} "
+            f"WHERE {' AND '.join(where)} ORDER BY {key} LIMIT :size"
+        )
+        # MariaDB's window BIT_XOR sign-extends the 32-bit CRCs: masked back to 32 bits.
+        crc = f"BIT_XOR({self._row_crc(copied)}) OVER () & 4294967295"
+        summed = f", {crc} AS summed" if verify else ""
+        last = ", ".join(f"{q(k)} DESC" for k in copy.key)
+        return (
+            f"SELECT {key}, COUNT(*) OVER () AS n{summed} FROM ({chunk}) AS chunk "
+            f"ORDER BY {last} LIMIT 1"
+        )
+
+    def chunk_sum_sql(
+        self, copy: ShadowCopy, copied: CopiedColumns, table: str, *, first: bool
+    ) -> str:
+        """One row, ``n`` and ``summed``: the count and checksum of the chunk's rows in
+        ``table``, the original or the shadow table."""
+        where = self._range(copy, first=first)
+        return (
+            f"SELECT COUNT(*) AS n, BIT_XOR({self._row_crc(copied)}) AS summed "
+            f"FROM {self.dialect.table(table)} WHERE {where}"
+        )
+
+    def both_sums_sql(self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool) -> str:
+        """:meth:`chunk_sum_sql` of the original and of the shadow table, in one statement (one
+        snapshot): ``n``, ``summed``, then the shadow's ``n``, ``summed``."""
+        source = self.chunk_sum_sql(copy, copied, copy.table, first=first)
+        target = self.chunk_sum_sql(copy, copied, copy.shadow, first=first)
+        return f"SELECT * FROM ({source}) AS source, ({target}) AS target"
+
+    def counts_sql(self, copy: ShadowCopy) -> str:
+        """One row, ``source`` and ``target``: the rows of both tables in one snapshot."""
+        t = self.dialect.table
+        return (
+            f"SELECT (SELECT COUNT(*) FROM {t(copy.table)}) AS source, "
+            f"(SELECT COUNT(*) FROM {t(copy.shadow)}) AS target"
+        )
+
+    def swap_sql(self, copy: ShadowCopy) -> str:
+        """The swap, atomic, so that no app ever finds the table missing: the copy takes the
+        table's name, the original ``old``'s, and the stand-in that held ``old`` the shadow's
+        (it is dropped after)."""
+        t = self.dialect.table
+        scratch = t(shadow_name(copy.table, "zdm_build"))
+        return (
+            f"RENAME TABLE {t(copy.old)} TO {scratch}, {t(copy.table)} TO {t(copy.old)}, "
+            f"{t(copy.shadow)} TO {t(copy.table)}, {scratch} TO {t(copy.shadow)}"
+        )
+
+    def swap_back_sql(self, copy: ShadowCopy) -> str:
+        """A rollback's swap: the original, kept in step, takes the table's name again."""
+        t = self.dialect.table
+        return f"RENAME TABLE {t(copy.table)} TO {t(copy.shadow)}, {t(copy.old)} TO {t(copy.table)}"

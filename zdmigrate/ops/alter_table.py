@@ -1,0 +1,125 @@
+"""AlterTable: one ALTER TABLE specification on MySQL/MariaDB, made the way the server allows.
+
+``AlterTable(table, spec, strategy="auto")``, ``spec`` as after ``ALTER TABLE table`` (without
+``ALGORITHM=`` or ``LOCK=``). The strategy is :func:`zdmigrate.alter.decide_alter`'s, from the
+analyser's reading of the server and version (``strategy`` forces one):
+
+- **instant** or **inplace**: the ALTER with its algorithm named, in expand;
+- **shadow**: a shadow-table copy (:mod:`zdmigrate.run.shadow`) in backfill, which ends with
+  the swap; the original stays under its ``…_zdm_old`` name, kept in step by reverse
+  triggers, until contract drops them and it (``keep_old``: the table stays). A rollback
+  swaps the original back, if the copy was swapped in, and drops the copy and its triggers.
+
+An instant or in-place change has no reverse zdmigrate could know: its rollback is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from zdmigrate.errors import BadInput, InvalidOperation
+from zdmigrate.ops.base import Operation, register
+from zdmigrate.steps import Phase
+
+if TYPE_CHECKING:
+    from zdmigrate.alter import AlterPlan
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.schema import Schema
+    from zdmigrate.steps import Statement
+
+
+@register
+@dataclass(frozen=True)
+class AlterTable(Operation):
+    table: str
+    spec: str
+    strategy: str = "auto"
+    keep_old: bool = False
+    """Contract keeps the original (no longer in step) under its ``…_zdm_old`` name."""
+
+    def plan(self, schema: Schema, dialect: Dialect) -> AlterPlan:
+        from zdmigrate.alter import decide_alter
+
+        try:
+            return decide_alter(schema, dialect, self.table, self.spec, self.strategy)
+        except BadInput as exc:
+            raise InvalidOperation(str(exc), table=self.table) from None
+
+    def validate(self, schema: Schema, dialect: Dialect) -> None:
+        self.plan(schema, dialect)
+
+    def apply(self, schema: Schema, dialect: Dialect) -> None:
+        after = self.plan(schema, dialect).after
+        assert after is not None
+        for f in fields(schema):
+            setattr(schema, f.name, getattr(after, f.name))
+
+    def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
+        """A copy's change lands with its swap, at the end of backfill."""
+        shadow = self.plan(schema, dialect).strategy == "shadow"
+        if phase == (Phase.BACKFILL if shadow else Phase.EXPAND):
+            self.apply(schema, dialect)
+
+    def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        planned = self.plan(schema, dialect)
+        return [] if planned.copy else [planned.statement]
+
+    def backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        planned = self.plan(schema, dialect)
+        return [planned.statement] if planned.copy else []
+
+    def contract(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        copy, sql = self.plan(schema, dialect).copy, dialect.shadow_sql()
+        if copy is None or sql is None:
+            return []
+        drops = [
+            dialect.statement(
+                drop, "EXCLUSIVE METADATA (brief)", transactional=False, table=self.table
+            )
+            for drop in sql.drop_triggers(copy, copy.reverse)
+        ]
+        if not self.keep_old:
+            drops.append(
+                dialect.statement(
+                    f"DROP TABLE IF EXISTS {dialect.table(copy.old)}",
+                    "none",
+                    transactional=False,
+                    table=copy.old,
+                    note="the original, kept in step since the swap",
+                )
+            )
+        return drops
+
+    def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        planned = self.plan(schema, dialect)
+        copy = planned.copy
+        if copy is None:
+            return []
+        t = dialect.table
+        return [
+            dialect.statement(
+                f"-- the shadow-table copy of {t(self.table)} undone, run by zdmigrate:\n"
+                f"RENAME TABLE {t(self.table)} TO {t(copy.shadow)}, {t(copy.old)} TO "
+                f"{t(self.table)};  -- if swapped in\n"
+                f"-- the triggers dropped;\nDROP TABLE {t(copy.shadow)}",
+                "EXCLUSIVE METADATA (brief)",
+                transactional=False,
+                table=self.table,
+                note="the original, kept in step since the swap, takes the table's name back",
+                shadow=copy,
+            )
+        ]
+
+    def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
+        if self.plan(schema, dialect).copy is not None:
+            return []
+        return [
+            dialect.statement(
+                "SELECT 1",
+                "none",
+                transactional=False,
+                expect_no_rows=True,
+                note=f"AlterTable on {self.table!r} has no reverse: undo it with a new migration",
+            )
+        ]

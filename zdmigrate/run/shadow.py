@@ -1,0 +1,366 @@
+"""The shadow-table copy (MySQL/MariaDB): a table rebuilt with a new definition while the apps
+read and write it, as gh-ost and pt-online-schema-change do. What it copies and what it refuses
+is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
+(:mod:`zdmigrate.dialects.mysql_shadow`).
+
+1. **Build**: the shadow table, made ``LIKE`` the original and altered while empty, then
+   triggers on the original that apply each app write to it, in the app's own transaction.
+2. **Copy**: the backfill engine's keyset walk (:func:`~zdmigrate.run.backfill.run_backfill`:
+   chunk size toward the target time, throttles, retries, progress, a checkpoint per chunk),
+   each chunk ``INSERT IGNORE … SELECT … LOCK IN SHARE MODE`` after a boundary read that
+   share-locks the chunk's rows first, so that an app's write to one of them waits for the
+   chunk instead of deadlocking with it. The chunk's warnings are all read: any but the
+   duplicate key of a row the triggers placed first means the copy would lose data (a value
+   out of range or cut short, a duplicate on a new unique key), and stops it — nothing is
+   dropped silently. With ``verify_copy`` a checksum of the chunk's rows in both tables, read
+   in one statement, must match; a chunk that differs is copied again, over what is there.
+3. **Swap**: where the change adds a unique key, the row counts of both tables, in one
+   snapshot, must match (a trigger's ``REPLACE`` of a row that collides on the new key would
+   have dropped the other); while
+   ``postpone_swap_flag_file`` exists the copy waits, kept in step; then one ``RENAME TABLE``
+   swaps the copy in and keeps the original as ``old``, under the lock timeout with retries,
+   and the triggers (now on ``old``) are dropped.
+
+Resume. Each chunk's checkpoint commits with the chunk; the checkpoint of the last chunk is
+the empty key, "copied". A run that finds a checkpoint and the shadow table with its triggers
+goes on from it; one that finds a checkpoint, the original kept as ``old`` and no shadow table
+was cut short after the swap and only tidies up; anything else starts afresh, dropping what
+an earlier attempt left.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from zdmigrate.errors import BadInput, CopyStopped
+from zdmigrate.run.backfill import Key, run_backfill
+from zdmigrate.run.executor import run_group
+from zdmigrate.schema import split_name
+from zdmigrate.steps import BatchedUpdate, Phase, Step
+
+if TYPE_CHECKING:
+    from zdmigrate.dialects import Dialect
+    from zdmigrate.dialects.mysql_shadow import CopiedColumns, ShadowSQL
+    from zdmigrate.run.options import RunOptions
+    from zdmigrate.steps import ShadowCopy
+
+log = logging.getLogger("zdmigrate.run.shadow")
+
+COPIED: Key = ()
+"""The checkpoint of a copy whose every chunk is done: only the swap is left."""
+
+VERIFY_ATTEMPTS = 3
+"""Copies of one chunk, the first included, before a checksum that still differs stops it."""
+
+POSTPONE_CHECK_SECONDS = 1.0
+
+BENIGN_DUPLICATE = "1062"
+
+
+def run_shadow_copy(
+    engine: sa.Engine,
+    dialect: Dialect,
+    copy: ShadowCopy,
+    *,
+    options: RunOptions,
+    resume_after: Key | None,
+    on_checkpoint: Callable[[Key, int], None],
+    is_paused: Callable[[], bool],
+    migration: str,
+    label: str,
+) -> int:
+    """Build, copy, verify and swap (see the module); returns the rows the copy inserted.
+
+    ``on_checkpoint(key, rows)`` records a chunk's last key (:data:`COPIED` after the last
+    chunk) in the chunk's transaction, as :func:`run_backfill`'s does; ``resume_after`` is the
+    last one recorded. Failures raise ExecutionError naming ``migration``."""
+    steps = _Steps.of(dialect, copy, options, migration)
+    with engine.connect() as connection:
+        found = steps.existing(connection)
+        if resume_after is not None and steps.swapped(found):
+            log.info("%s: swapped in before the interruption", label)
+            steps.finish(connection)
+            return 0
+        resumable = copy.shadow in found and all(name in found for name in copy.triggers)
+        if resume_after is None or not resumable:
+            if copy.old in found:
+                raise BadInput(
+                    f"{copy.table}: {copy.old} is there from an earlier change; drop it (or "
+                    "rename it) before this one"
+                )
+            steps.build(connection, found)
+            resume_after = None
+        copied = steps.copied_columns(connection)
+    rows = 0
+    if resume_after != COPIED:
+        rows = _copy(engine, dialect, steps.sql, copy, copied, options, resume_after,
+                     on_checkpoint, is_paused, migration, label)  # fmt: skip
+    with engine.connect() as connection:
+        _wait_while_postponed(options, label)
+        if copy.new_unique:
+            steps.check_counts(connection)
+        steps.swap(connection, copied)
+        steps.finish(connection)
+    log.info("%s: swapped in; the original is kept in step as %s", label, copy.old)
+    return rows
+
+
+def undo_shadow_copy(
+    engine: sa.Engine, dialect: Dialect, copy: ShadowCopy, *, options: RunOptions, migration: str
+) -> None:
+    """Undo a copy wherever it stopped: swapped in, the original (kept in step) takes the
+    table's name back; then the triggers and the shadow table are dropped."""
+    steps = _Steps.of(dialect, copy, options, migration)
+    with engine.connect() as connection:
+        found = steps.existing(connection)
+        if steps.swapped(found):
+            steps.finish(connection)  # an interrupted swap's leftovers first
+            steps.run(connection, [steps.sql.swap_back_sql(copy)], blocking=True)
+            found = steps.existing(connection)
+        # Not swapped: ``old`` is the stand-in of a swap that did not happen, once the reverse
+        # triggers that write it exist (before, it is empty: nothing wrote it).
+        stand_in = copy.old in found and (
+            copy.reverse[0] in found or steps.is_empty(connection, copy.old)
+        )
+        drops = steps.sql.drop_triggers(copy, copy.triggers + copy.reverse)
+        drops.append(f"DROP TABLE IF EXISTS {dialect.table(copy.shadow)}")
+        if stand_in:
+            drops.append(f"DROP TABLE IF EXISTS {dialect.table(copy.old)}")
+        steps.run(connection, drops, blocking=True)
+
+
+def _copy(
+    engine: sa.Engine,
+    dialect: Dialect,
+    sql: ShadowSQL,
+    copy: ShadowCopy,
+    copied: CopiedColumns,
+    options: RunOptions,
+    resume_after: Key | None,
+    on_checkpoint: Callable[[Key, int], None],
+    is_paused: Callable[[], bool],
+    migration: str,
+    label: str,
+) -> int:
+    def checkpoint(key: Key | None, rows: int) -> None:
+        on_checkpoint(COPIED if key is None else key, rows)
+
+    return run_backfill(
+        engine,
+        dialect,
+        BatchedUpdate(copy.table, copy.key, ()),
+        options=options,
+        resume_after=resume_after,
+        on_checkpoint=checkpoint,
+        is_paused=is_paused,
+        label=label,
+        work=_Chunk(sql, copy, copied, options.verify_copy, migration),
+        session=(sql.session_sql(on=True), sql.session_sql(on=False)),
+    )
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk of the copy, for the backfill engine's walk (a
+    :class:`~zdmigrate.run.backfill.BatchWork`): the read that share-locks the chunk's rows
+    and sums them, then the insert, its warnings, and the sum of what the shadow table holds."""
+
+    sql: ShadowSQL
+    copy: ShadowCopy
+    copied: CopiedColumns
+    verify: bool
+    migration: str
+
+    def read_sql(self, *, first: bool) -> str:
+        return self.sql.chunk_read_sql(self.copy, self.copied, first=first, verify=self.verify)
+
+    def run(
+        self,
+        connection: sa.Connection,
+        binds: dict[str, Any],
+        read: sa.Row[Any] | None,
+        *,
+        first: bool,
+    ) -> int:
+        insert = self.sql.copy_chunk_sql(self.copy, self.copied, first=first)
+        inserted = connection.execute(sa.text(insert), binds).rowcount
+        self._refuse_loss(connection, binds)
+        if self.verify and read is not None:
+            shadow = self.sql.chunk_sum_sql(self.copy, self.copied, self.copy.shadow, first=first)
+            held = tuple(connection.execute(sa.text(shadow), binds).one())
+            if held != (read.n, read.summed):
+                self._copy_again(connection, binds, first=first)
+        return int(inserted)
+
+    def _refuse_loss(self, connection: sa.Connection, binds: dict[str, Any]) -> None:
+        """Stop on any warning of the chunk but a duplicate of the walk's key: a row the
+        triggers placed first, which is the newer one."""
+        for level, code, message in connection.exec_driver_sql("SHOW WARNINGS").all():
+            if str(code) == BENIGN_DUPLICATE and _names_key(message, self.copy.key_index):
+                continue
+            raise CopyStopped(
+                self.migration,
+                str(Phase.BACKFILL),
+                f"copy of {self.copy.table} after {_after(binds)}",
+                f"{self.copy.table}: the copy would lose data ({level} {code}: {message}); "
+                "stopped, nothing swapped",
+            )
+
+    def _copy_again(self, connection: sa.Connection, binds: dict[str, Any], *, first: bool) -> None:
+        """The chunk differs from the original (apps wrote into its range between the read
+        and the sum, or something is wrong): copy it again over what is there and compare
+        both tables in one snapshot, up to :data:`VERIFY_ATTEMPTS` times."""
+        both = sa.text(self.sql.both_sums_sql(self.copy, self.copied, first=first))
+        overwrite = sa.text(
+            self.sql.copy_chunk_sql(self.copy, self.copied, first=first, overwrite=True)
+        )
+        for _ in range(VERIFY_ATTEMPTS):
+            log.warning(
+                "%s: the chunk after %s differs from the original; copying it again",
+                self.copy.table,
+                _after(binds),
+            )
+            connection.execute(overwrite, binds)
+            self._refuse_loss(connection, binds)
+            n, summed, held_n, held_summed = connection.execute(both, binds).one()
+            if (n, summed) == (held_n, held_summed):
+                return
+        raise CopyStopped(
+            self.migration,
+            str(Phase.BACKFILL),
+            f"copy of {self.copy.table} after {_after(binds)}",
+            f"{self.copy.table}: the chunk after {_after(binds)} still differs from the "
+            f"original after {VERIFY_ATTEMPTS} copies ({held_n} rows against {n}); stopped, "
+            "nothing swapped",
+        )
+
+
+def _names_key(message: str, key_index: str) -> bool:
+    # MariaDB: "… for key 'PRIMARY'"; MySQL 8: "… for key 'table.PRIMARY'".
+    return message.endswith((f"'{key_index}'", f".{key_index}'"))
+
+
+def _after(binds: dict[str, Any]) -> str:
+    after = [v for k, v in sorted(binds.items()) if k.startswith("after")]
+    return f"key {tuple(after)}" if after else "the start"
+
+
+def _wait_while_postponed(options: RunOptions, label: str) -> None:
+    flag = options.postpone_swap_flag_file
+    if flag is None or not flag.exists():
+        return
+    log.info("%s: copied; the swap waits while %s exists (the copy stays in step)", label, flag)
+    while flag.exists():
+        time.sleep(POSTPONE_CHECK_SECONDS)
+    log.info("%s: %s is gone; swapping", label, flag)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """The DDL of a copy, each statement run as a runner step: under the lock timeout with
+    retries where its lock blocks the apps (triggers and renames take the tables' metadata
+    locks)."""
+
+    dialect: Dialect
+    sql: ShadowSQL
+    copy: ShadowCopy
+    options: RunOptions
+    migration: str
+
+    @classmethod
+    def of(cls, dialect: Dialect, copy: ShadowCopy, options: RunOptions, migration: str) -> _Steps:
+        sql = dialect.shadow_sql()
+        if sql is None:
+            raise BadInput(f"{copy.table}: this server has no shadow-table copy")
+        return cls(dialect, sql, copy, options, migration)
+
+    def existing(self, connection: sa.Connection) -> dict[str, str | None]:
+        """The copy's tables and triggers that exist: name → the table a trigger is on."""
+        c = self.copy
+        schema = split_name(c.table)[0]
+        tables = {split_name(n)[1]: n for n in (c.shadow, c.old)}
+        names = [*tables, *c.triggers, *c.reverse]
+        query = sa.text(self.sql.objects_sql()).bindparams(sa.bindparam("names", expanding=True))
+        rows = connection.execute(query, {"schema": schema, "names": names}).all()
+        connection.rollback()
+        return {tables.get(row.name, row.name): row.on_table for row in rows}
+
+    def swapped(self, found: dict[str, str | None]) -> bool:
+        """The swap happened: the forward triggers went with the original to ``old``, or
+        the reverse ones with the copy to the table's name."""
+        old, table = split_name(self.copy.old)[1], split_name(self.copy.table)[1]
+        return found.get(self.copy.triggers[0]) == old or found.get(self.copy.reverse[0]) == table
+
+    def is_empty(self, connection: sa.Connection, table: str) -> bool:
+        query = f"SELECT 1 FROM {self.dialect.table(table)} LIMIT 1"
+        empty = connection.exec_driver_sql(query).first() is None
+        connection.rollback()
+        return empty
+
+    def build(self, connection: sa.Connection, found: dict[str, str | None]) -> None:
+        """Afresh: what an earlier attempt left dropped, the shadow table built, the triggers
+        made."""
+        if any(name in found for name in self.copy.triggers + self.copy.reverse):
+            names = self.copy.triggers + self.copy.reverse
+            self.run(connection, self.sql.drop_triggers(self.copy, names), blocking=True)
+        self.run(connection, [f"DROP TABLE IF EXISTS {self.dialect.table(self.copy.shadow)}"])
+        self.run(connection, self.sql.build(self.copy))
+        triggers = self.sql.triggers(self.copy, self.copied_columns(connection))
+        self.run(connection, [create for _, create in triggers], blocking=True)
+
+    def copied_columns(self, connection: sa.Connection) -> CopiedColumns:
+        schema = split_name(self.copy.table)[0]
+        names = [split_name(n)[1] for n in (self.copy.table, self.copy.shadow)]
+        query = sa.text(self.sql.columns_sql()).bindparams(sa.bindparam("names", expanding=True))
+        rows = connection.execute(query, {"schema": schema, "names": names}).all()
+        connection.rollback()
+        return self.sql.copied_columns(self.copy, rows)
+
+    def check_counts(self, connection: sa.Connection) -> None:
+        with connection.begin():
+            source, target = connection.execute(sa.text(self.sql.counts_sql(self.copy))).one()
+        if source != target:
+            raise CopyStopped(
+                self.migration,
+                str(Phase.BACKFILL),
+                self.sql.counts_sql(self.copy),
+                f"{self.copy.table}: the copy has {target} rows and the original {source}; "
+                "not swapped",
+            )
+
+    def swap(self, connection: sa.Connection, copied: CopiedColumns) -> None:
+        """The stand-in for ``old`` and the reverse triggers that will write it, then the
+        swap (see :meth:`ShadowSQL.swap_sql`)."""
+        self.run(connection, [self.sql.stand_in_sql(self.copy)])
+        found = self.existing(connection)
+        reverse = self.sql.reverse_triggers(self.copy, copied)
+        missing = [create for name, create in reverse if name not in found]
+        self.run(connection, missing, blocking=True)
+        self.run(connection, [self.sql.swap_sql(self.copy)], blocking=True)
+
+    def finish(self, connection: sa.Connection) -> None:
+        """After the swap: the forward triggers, now on ``old``, and the stand-in, now under
+        the shadow's name, dropped."""
+        drops = self.sql.drop_triggers(self.copy, self.copy.triggers)
+        drops.append(f"DROP TABLE IF EXISTS {self.dialect.table(self.copy.shadow)}")
+        self.run(connection, drops)
+
+    def run(self, connection: sa.Connection, statements: list[str], blocking: bool = False) -> None:
+        lock = "EXCLUSIVE METADATA (brief)" if blocking else "none"
+        for text in statements:
+            statement = self.dialect.statement(
+                text, lock, transactional=False, table=self.copy.table
+            )
+            run_group(
+                connection,
+                self.dialect,
+                [Step(Phase.BACKFILL, "AlterTable", statement)],
+                migration=self.migration,
+                options=self.options,
+            )
