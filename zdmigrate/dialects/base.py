@@ -685,10 +685,11 @@ class Dialect:
         )
 
     def batch_boundary_sql(
-        self, update: BatchedUpdate, *, first: bool, bounded: bool = False
+        self, update: BatchedUpdate, *, first: bool, bounded: bool = False, rows: int = 1
     ) -> str:
         """The key of the last row of the next batch (bind :offset, and :after0… past the
-        first); ``bounded``: among the rows up to :end0…, the walk's end."""
+        first); ``bounded``: among the rows up to :end0…, the walk's end. ``rows``: that many
+        rows from there (a locking read's of the row after the batch too)."""
         where = [] if first else [self.key_compare(update.key, ">", "after")]
         if bounded:
             where.append(self.key_compare(update.key, "<=", "end"))
@@ -696,7 +697,7 @@ class Dialect:
         key = self.columns(update.key)
         return (
             f"SELECT {key} FROM {self.table(update.table)}{where_sql} "
-            f"ORDER BY {key} LIMIT 1 OFFSET :offset"
+            f"ORDER BY {key} LIMIT {rows} OFFSET :offset"
         )
 
     def batch_update_sql(

@@ -175,19 +175,38 @@ class ShadowSQL:
         return self.dialect.beside(copy.table, name)
 
     def objects_sql(self) -> str:
-        """Rows of ``name`` and ``on_table`` (a trigger's table; NULL for a table) for the
-        tables and triggers among :names in the schema :schema (None: the connection's own)."""
+        """Rows of ``name`` and ``on_table`` (a trigger's table; for a table its type, 'BASE
+        TABLE' or 'VIEW') for the tables and triggers among :names in the schema :schema
+        (None: the connection's own)."""
         return """
-            SELECT TABLE_NAME AS name, NULL AS on_table FROM information_schema.TABLES
+            SELECT TABLE_NAME AS name, TABLE_TYPE AS on_table FROM information_schema.TABLES
             WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME IN :names
             UNION ALL
             SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS
             WHERE TRIGGER_SCHEMA = COALESCE(:schema, DATABASE()) AND TRIGGER_NAME IN :names"""
 
-    def stand_in_sql(self, copy: ShadowCopy) -> str:
-        """``old`` made before the swap, so that the reverse triggers have a table to write."""
+    def stand_in_sql(self, copy: ShadowCopy, copied: CopiedColumns) -> list[str]:
+        """``old`` made before the swap, so that the reverse triggers have something to
+        write: a view that shows no row of a scratch table without indexes. Writes through
+        it lock nothing an app waits for: an insert appends to the scratch table, an update or
+        a delete finds its WHERE impossible. (A table would take gap locks for every update
+        and delete of a row it does not hold, and deadlock the apps' writes with each other.)"""
         t = self.dialect.table
-        return f"CREATE TABLE IF NOT EXISTS {t(copy.old)} LIKE {t(copy.table)}"
+        columns = self.dialect.columns(copied.names)
+        sink = t(shadow_name(copy.table, "zdm_sink"))
+        return [
+            f"CREATE TABLE IF NOT EXISTS {sink} AS SELECT {columns} FROM {t(copy.table)} "
+            "WHERE FALSE",
+            f"CREATE OR REPLACE VIEW {t(copy.old)} AS SELECT {columns} FROM {sink} WHERE FALSE",
+        ]
+
+    def stand_in_drops(self, copy: ShadowCopy, view: str) -> list[str]:
+        """Drop the stand-in, its view now named ``view``."""
+        t = self.dialect.table
+        return [
+            f"DROP VIEW IF EXISTS {t(view)}",
+            f"DROP TABLE IF EXISTS {t(shadow_name(copy.table, 'zdm_sink'))}",
+        ]
 
     def columns_sql(self) -> str:
         """Rows of ``table_name``, ``name``, ``type`` (with its character set and collation)
@@ -219,17 +238,11 @@ class ShadowSQL:
         return CopiedColumns(names, compared)
 
     def session_sql(self, *, on: bool) -> list[str]:
-        """The copy's session: every warning kept (a chunk's are all read), and READ
-        COMMITTED, so that a chunk locks the rows it reads and no gaps between them."""
-        if not on:
-            return [
-                "SET SESSION max_error_count = DEFAULT",
-                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-            ]
-        return [
-            "SET SESSION max_error_count = 65535",
-            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-        ]
+        """The copy's session keeps every warning, so that a chunk's are all read. (Its
+        isolation stays REPEATABLE READ: the boundary read's next-key locks keep the apps'
+        inserts out of the chunk until it commits, which READ COMMITTED would let in, to
+        deadlock with the chunk's insert over the shadow table's AUTO-INC lock.)"""
+        return ["SET SESSION max_error_count = " + ("65535" if on else "DEFAULT")]
 
     # --- the copy ---------------------------------------------------------------------------
 
@@ -240,15 +253,39 @@ class ShadowSQL:
         return " AND ".join(where)
 
     def copy_chunk_sql(
-        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, overwrite: bool = False
+        self,
+        copy: ShadowCopy,
+        copied: CopiedColumns,
+        *,
+        first: bool,
+        overwrite: bool = False,
+        summed: bool = False,
     ) -> str:
         """The rows after :after… (unless first) up to :upto… into the shadow table; a row
-        already there stays (the triggers put the newer one), unless ``overwrite``."""
+        already there stays (the triggers put the newer one), unless ``overwrite``. With
+        ``summed``, the rows it reads are counted and summed as they go, into the session's
+        ``@zdm_rows`` and ``@zdm_sum`` (:meth:`sum_start_sql` zeroes them): the original is
+        read once for the copy and its checksum."""
         t = self.dialect.table
         columns = self.dialect.columns(copied.names)
         verb = "REPLACE" if overwrite else "INSERT IGNORE"
-        select = f"SELECT {columns} FROM {t(copy.table)} WHERE {self._range(copy, first=first)}"
+        where = self._range(copy, first=first)
+        if summed:
+            where += (
+                f" AND (@zdm_sum := @zdm_sum ^ {self._row_crc(copied)}) IS NOT NULL"
+                " AND (@zdm_rows := @zdm_rows + 1) IS NOT NULL"
+            )
+        select = f"SELECT {columns} FROM {t(copy.table)} WHERE {where}"
         return f"{verb} INTO {t(copy.shadow)} ({columns}) {self.dialect.locking_read(select)}"
+
+    def sum_start_sql(self) -> str:
+        return "SET @zdm_rows = 0, @zdm_sum = 0"
+
+    def sum_check_sql(self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool) -> str:
+        """One row: the count and checksum of the chunk's rows in the shadow table, then
+        those the summed copy read from the original."""
+        shadow = self.chunk_sum_sql(copy, copied, copy.shadow, first=first)
+        return f"SELECT shadow.*, @zdm_rows, @zdm_sum FROM ({shadow}) AS shadow"
 
     def _row_crc(self, copied: CopiedColumns) -> str:
         """A row's CRC32 over the compared columns, NULLs told apart from empty values."""
@@ -256,32 +293,6 @@ class ShadowSQL:
         values = [template.format(q(column)) for column, template in copied.compared]
         nulls = ", ".join(f"ISNULL({q(column)})" for column, _ in copied.compared)
         return f"CRC32(CONCAT_WS('#', {', '.join(values)}, CONCAT({nulls})))"
-
-    def chunk_read_sql(
-        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, verify: bool
-    ) -> str:
-        """The next chunk, read and share-locked in one scan: its rows after :after… (unless
-        first) up to :end…, at most :size of them. One row (none when no row is left): the key
-        of the chunk's last row, ``n`` its rows, and with ``verify`` ``summed``, their
-        checksum as :meth:`chunk_sum_sql` gives it."""
-        q, t = self.dialect.quote, self.dialect.table
-        key = self.dialect.columns(copy.key)
-        where = [self.dialect.key_compare(copy.key, "<=", "end")]
-        if not first:
-            where.insert(0, self.dialect.key_compare(copy.key, ">", "after"))
-        read = copied.names if verify else copy.key
-        chunk = self.dialect.locking_read(
-            f"SELECT {self.dialect.columns(read)} FROM {t(copy.table)} "
-            f"WHERE {' AND '.join(where)} ORDER BY {key} LIMIT :size"
-        )
-        # MariaDB's window BIT_XOR sign-extends the 32-bit CRCs: masked back to 32 bits.
-        crc = f"BIT_XOR({self._row_crc(copied)}) OVER () & 4294967295"
-        summed = f", {crc} AS summed" if verify else ""
-        last = ", ".join(f"{q(k)} DESC" for k in copy.key)
-        return (
-            f"SELECT {key}, COUNT(*) OVER () AS n{summed} FROM ({chunk}) AS chunk "
-            f"ORDER BY {last} LIMIT 1"
-        )
 
     def chunk_sum_sql(
         self, copy: ShadowCopy, copied: CopiedColumns, table: str, *, first: bool
@@ -311,8 +322,8 @@ class ShadowSQL:
 
     def swap_sql(self, copy: ShadowCopy) -> str:
         """The swap, atomic, so that no app ever finds the table missing: the copy takes the
-        table's name, the original ``old``'s, and the stand-in that held ``old`` the shadow's
-        (it is dropped after)."""
+        table's name, the original ``old``'s, and the stand-in view that held ``old`` the
+        shadow's (it is dropped after)."""
         t = self.dialect.table
         scratch = t(shadow_name(copy.table, "zdm_build"))
         return (

@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -57,27 +57,11 @@ log = logging.getLogger("zdmigrate.run.backfill")
 Key = tuple[Any, ...]
 
 
-class BatchWork(Protocol):
-    """A batch's own read and writes, in place of the boundary read and the UPDATE (a
-    shadow-table copy's chunk)."""
-
-    def read_sql(self, *, first: bool) -> str:
-        """Reads, and share-locks, the batch's rows after :after… (unless ``first``) up to
-        :end…, at most :size of them. One row, none when no row is left: the key of the last
-        row read, then ``n``, the rows read, then whatever :meth:`run` wants of them."""
-        ...
-
-    def run(
-        self,
-        connection: sa.Connection,
-        binds: dict[str, Any],
-        read: sa.Row[Any] | None,
-        *,
-        first: bool,
-    ) -> int:
-        """The writes of the batch of rows after :after… (unless ``first``) up to :upto…, the
-        rows ``read`` covered; returns the rows written."""
-        ...
+BatchWork = Callable[[sa.Connection, dict[str, Any], bool], int]
+"""A batch's writes in place of the UPDATE: ``work(connection, binds, first)`` over the rows
+after :after… (unless ``first``) up to :upto…, returning the rows it wrote. The boundary read
+before it share-locks the batch's rows (a shadow-table copy's chunk: an app's write to one of
+them waits for the chunk rather than deadlock with it)."""
 
 
 def run_backfill(
@@ -254,25 +238,23 @@ class _Walk:
             if self.end is not None:
                 connection.exec_driver_sql(dialect.backfill_session_sql())
                 bounds = _bind("after", self.after)
-                if self.work is not None:
-                    read = connection.execute(
-                        sa.text(self.work.read_sql(first=first)),
-                        bounds | _bind("end", self.end) | {"size": size},
-                    ).first()
-                    last = None if read is None else tuple(read[: len(update.key)])
-                    # Fewer rows than asked for, or the end itself: this batch ends the walk.
-                    full = read is not None and read.n == size
-                    upto = last if full and last != self.end else None
-                    binds = bounds | _bind("upto", upto or self.end)
-                    rows = self.work.run(connection, binds, read, first=first)
+                if self.work is None:
+                    boundary = dialect.batch_boundary_sql(update, first=first, bounded=True)
                 else:
-                    row = connection.execute(
-                        sa.text(dialect.batch_boundary_sql(update, first=first, bounded=True)),
-                        bounds | _bind("end", self.end) | {"offset": size - 1},
-                    ).first()
-                    # No row that far, or the end itself: this batch ends the walk.
-                    upto = None if row is None or tuple(row) == self.end else tuple(row)
-                    binds = bounds | _bind("upto", upto or self.end)
+                    # The batch's rows locked, and the row after them, which the work's own
+                    # locking read of the range locks too, as the end of its scan.
+                    boundary = dialect.locking_read(
+                        dialect.batch_boundary_sql(update, first=first, bounded=True, rows=2)
+                    )
+                row = connection.execute(
+                    sa.text(boundary), bounds | _bind("end", self.end) | {"offset": size - 1}
+                ).first()
+                # No row that far, or the end itself: this batch ends the walk.
+                upto = None if row is None or tuple(row) == self.end else tuple(row)
+                binds = bounds | _bind("upto", upto or self.end)
+                if self.work is not None:
+                    rows = self.work(connection, binds, first)
+                else:
                     sql = dialect.batch_update_sql(
                         update, first=first, last=False, restate=self.restate
                     )

@@ -6,26 +6,30 @@ is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
 1. **Build**: the shadow table, made ``LIKE`` the original and altered while empty, then
    triggers on the original that apply each app write to it, in the app's own transaction.
 2. **Copy**: the backfill engine's keyset walk (:func:`~zdmigrate.run.backfill.run_backfill`:
-   chunk size toward the target time, throttles, retries, progress, a checkpoint per chunk),
-   each chunk ``INSERT IGNORE … SELECT … LOCK IN SHARE MODE`` after a boundary read that
-   share-locks the chunk's rows first, so that an app's write to one of them waits for the
-   chunk instead of deadlocking with it. The chunk's warnings are all read: any but the
-   duplicate key of a row the triggers placed first means the copy would lose data (a value
-   out of range or cut short, a duplicate on a new unique key), and stops it — nothing is
-   dropped silently. With ``verify_copy`` a checksum of the chunk's rows in both tables, read
-   in one statement, must match; a chunk that differs is copied again, over what is there.
+   chunk size toward the target time, throttles, retries, progress, a checkpoint per chunk).
+   A boundary read share-locks the chunk's rows, and the row after them, before the chunk's
+   ``INSERT IGNORE … SELECT … LOCK IN SHARE MODE`` takes the shadow table's AUTO-INC lock: an
+   app's write to one of them waits for the chunk instead of deadlocking with it (its
+   trigger would wait for that lock while the insert waited for its row). The insert reads
+   the original once, for the copy and for its checksum (user variables summed as it goes).
+   The chunk's warnings are all read: any but the duplicate key of a row the triggers placed
+   first means the copy would lose data (a value out of range or cut short, a duplicate on a
+   new unique key), and stops it — nothing is dropped silently. With ``verify_copy`` the
+   checksum of what the shadow table holds of the chunk must match; a chunk that differs is
+   copied again over what is there and both tables summed again, in one statement.
 3. **Swap**: where the change adds a unique key, the row counts of both tables, in one
    snapshot, must match (a trigger's ``REPLACE`` of a row that collides on the new key would
-   have dropped the other); while
-   ``postpone_swap_flag_file`` exists the copy waits, kept in step; then one ``RENAME TABLE``
-   swaps the copy in and keeps the original as ``old``, under the lock timeout with retries,
-   and the triggers (now on ``old``) are dropped.
+   have dropped the other). While ``postpone_swap_flag_file`` exists the copy waits, kept in
+   step. Then the reverse triggers, on the shadow table, writing ``old`` (a stand-in view
+   until the swap), and one ``RENAME TABLE`` under the lock timeout, with retries: the copy
+   takes the table's name, the original ``old``'s, kept in step by the reverse triggers until
+   contract. The forward triggers and the stand-in are dropped.
 
 Resume. Each chunk's checkpoint commits with the chunk; the checkpoint of the last chunk is
 the empty key, "copied". A run that finds a checkpoint and the shadow table with its triggers
-goes on from it; one that finds a checkpoint, the original kept as ``old`` and no shadow table
-was cut short after the swap and only tidies up; anything else starts afresh, dropping what
-an earlier attempt left.
+goes on from it; one that finds a checkpoint and the triggers where the swap leaves them was
+cut short after the swap and only tidies up; anything else starts afresh, dropping what an
+earlier attempt left. :func:`undo_shadow_copy` undoes a copy wherever it stopped.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ VERIFY_ATTEMPTS = 3
 POSTPONE_CHECK_SECONDS = 1.0
 
 BENIGN_DUPLICATE = "1062"
+DEPRECATED = "1287"
+"""MySQL 8 warns that a user variable set in an expression (the chunk's sums) is deprecated."""
 
 
 def run_shadow_copy(
@@ -123,15 +129,10 @@ def undo_shadow_copy(
             steps.finish(connection)  # an interrupted swap's leftovers first
             steps.run(connection, [steps.sql.swap_back_sql(copy)], blocking=True)
             found = steps.existing(connection)
-        # Not swapped: ``old`` is the stand-in of a swap that did not happen, once the reverse
-        # triggers that write it exist (before, it is empty: nothing wrote it).
-        stand_in = copy.old in found and (
-            copy.reverse[0] in found or steps.is_empty(connection, copy.old)
-        )
         drops = steps.sql.drop_triggers(copy, copy.triggers + copy.reverse)
         drops.append(f"DROP TABLE IF EXISTS {dialect.table(copy.shadow)}")
-        if stand_in:
-            drops.append(f"DROP TABLE IF EXISTS {dialect.table(copy.old)}")
+        if found.get(copy.old) == "VIEW":  # the stand-in of a swap that did not happen
+            drops += steps.sql.stand_in_drops(copy, copy.old)
         steps.run(connection, drops, blocking=True)
 
 
@@ -167,9 +168,10 @@ def _copy(
 
 @dataclass(frozen=True)
 class _Chunk:
-    """One chunk of the copy, for the backfill engine's walk (a
-    :class:`~zdmigrate.run.backfill.BatchWork`): the read that share-locks the chunk's rows
-    and sums them, then the insert, its warnings, and the sum of what the shadow table holds."""
+    """One chunk of the copy, a :data:`~zdmigrate.run.backfill.BatchWork` of the backfill
+    engine's walk, which has share-locked the chunk's rows: the insert, which reads the
+    original once for the copy and its checksum, the insert's warnings, and the checksum of
+    what the shadow table now holds."""
 
     sql: ShadowSQL
     copy: ShadowCopy
@@ -177,24 +179,16 @@ class _Chunk:
     verify: bool
     migration: str
 
-    def read_sql(self, *, first: bool) -> str:
-        return self.sql.chunk_read_sql(self.copy, self.copied, first=first, verify=self.verify)
-
-    def run(
-        self,
-        connection: sa.Connection,
-        binds: dict[str, Any],
-        read: sa.Row[Any] | None,
-        *,
-        first: bool,
-    ) -> int:
-        insert = self.sql.copy_chunk_sql(self.copy, self.copied, first=first)
+    def __call__(self, connection: sa.Connection, binds: dict[str, Any], first: bool) -> int:
+        if self.verify:
+            connection.exec_driver_sql(self.sql.sum_start_sql())
+        insert = self.sql.copy_chunk_sql(self.copy, self.copied, first=first, summed=self.verify)
         inserted = connection.execute(sa.text(insert), binds).rowcount
         self._refuse_loss(connection, binds)
-        if self.verify and read is not None:
-            shadow = self.sql.chunk_sum_sql(self.copy, self.copied, self.copy.shadow, first=first)
-            held = tuple(connection.execute(sa.text(shadow), binds).one())
-            if held != (read.n, read.summed):
+        if self.verify:
+            check = self.sql.sum_check_sql(self.copy, self.copied, first=first)
+            held, held_sum, read, read_sum = connection.execute(sa.text(check), binds).one()
+            if (held, held_sum) != (read, read_sum):
                 self._copy_again(connection, binds, first=first)
         return int(inserted)
 
@@ -203,6 +197,8 @@ class _Chunk:
         triggers placed first, which is the newer one."""
         for level, code, message in connection.exec_driver_sql("SHOW WARNINGS").all():
             if str(code) == BENIGN_DUPLICATE and _names_key(message, self.copy.key_index):
+                continue
+            if str(code) == DEPRECATED:
                 continue
             raise CopyStopped(
                 self.migration,
@@ -297,12 +293,6 @@ class _Steps:
         old, table = split_name(self.copy.old)[1], split_name(self.copy.table)[1]
         return found.get(self.copy.triggers[0]) == old or found.get(self.copy.reverse[0]) == table
 
-    def is_empty(self, connection: sa.Connection, table: str) -> bool:
-        query = f"SELECT 1 FROM {self.dialect.table(table)} LIMIT 1"
-        empty = connection.exec_driver_sql(query).first() is None
-        connection.rollback()
-        return empty
-
     def build(self, connection: sa.Connection, found: dict[str, str | None]) -> None:
         """Afresh: what an earlier attempt left dropped, the shadow table built, the triggers
         made."""
@@ -337,7 +327,7 @@ class _Steps:
     def swap(self, connection: sa.Connection, copied: CopiedColumns) -> None:
         """The stand-in for ``old`` and the reverse triggers that will write it, then the
         swap (see :meth:`ShadowSQL.swap_sql`)."""
-        self.run(connection, [self.sql.stand_in_sql(self.copy)])
+        self.run(connection, self.sql.stand_in_sql(self.copy, copied))
         found = self.existing(connection)
         reverse = self.sql.reverse_triggers(self.copy, copied)
         missing = [create for name, create in reverse if name not in found]
@@ -348,7 +338,7 @@ class _Steps:
         """After the swap: the forward triggers, now on ``old``, and the stand-in, now under
         the shadow's name, dropped."""
         drops = self.sql.drop_triggers(self.copy, self.copy.triggers)
-        drops.append(f"DROP TABLE IF EXISTS {self.dialect.table(self.copy.shadow)}")
+        drops += self.sql.stand_in_drops(self.copy, self.copy.shadow)
         self.run(connection, drops)
 
     def run(self, connection: sa.Connection, statements: list[str], blocking: bool = False) -> None:
