@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.test_runner_cli import zdmigrate
+from zdmigrate.dialects.mysql_shadow import shadow_name
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.runner import Runner
 
@@ -506,3 +507,11 @@ def test_the_mysql_only_examples_run_end_to_end_with_an_app_writing(
                               f"TABLE_SCHEMA = '{DATABASE}' AND TABLE_NAME = 'page_views' "
                               "AND COLUMN_NAME = 'ms'")) == "bigint"  # fmt: skip
     assert "page_views_zdm_old" not in {r[0] for r in _tables(engine)}
+
+
+def test_the_copy_s_names_fit_the_server_and_stay_apart() -> None:
+    longest = "x" * 64
+    names = {shadow_name(f"shop.{longest}", s) for s in ("zdm_new", "zdm_old", "zdm_ins")}
+    assert len(names) == 3
+    assert all(n.startswith("shop.") and len(n.split(".")[1]) <= 64 for n in names)
+    assert shadow_name("orders", "zdm_new") == "orders_zdm_new"
