@@ -36,7 +36,6 @@ optimisations taken out in turn.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import resource
@@ -51,6 +50,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Text
+from stats import percentile
 
 from zdmigrate import ops
 from zdmigrate.dialects import Dialect, PostgreSQLDialect, get_dialect
@@ -161,14 +161,6 @@ class Writer:
             {"id": self.next_id},
         )
         self.next_id += 1
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The nearest-rank percentile: a value that occurred, never an extrapolation."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
 
 
 @contextmanager

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import collections
 import itertools
-import math
 import random
 import statistics
 import subprocess
@@ -51,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from stats import percentile
 
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.runner import Runner
@@ -176,12 +176,6 @@ def running(apps: Apps) -> Iterator[Apps]:
         apps.stop.set()
         for thread in threads:
             thread.join()
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The nearest-rank percentile: a value that occurred, never an extrapolation."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)] if ordered else float("nan")
 
 
 def reset(engine: sa.Engine) -> None:

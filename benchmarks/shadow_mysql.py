@@ -74,6 +74,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
+from stats import percentile
 
 DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/zdm_shadow_bench"
 PREFIX = "sb_"
@@ -319,14 +320,6 @@ def loading(
         load.stop.set()
         for thread in threads:
             thread.join()
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The nearest-rank percentile: a value that occurred, never an extrapolation."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
 
 
 # --- the contenders --------------------------------------------------------------------------

@@ -105,8 +105,7 @@ def run_shadow_copy(
         copied = steps.copied_columns(connection)
     rows = 0
     if resume_after != COPIED:
-        rows = _copy(engine, dialect, steps.sql, copy, copied, options, resume_after,
-                     on_checkpoint, is_paused, migration, label)  # fmt: skip
+        rows = _copy(engine, steps, copied, resume_after, on_checkpoint, is_paused, label)
     with engine.connect() as connection:
         _wait_while_postponed(options, label)
         if copy.new_unique:
@@ -138,30 +137,27 @@ def undo_shadow_copy(
 
 def _copy(
     engine: sa.Engine,
-    dialect: Dialect,
-    sql: ShadowSQL,
-    copy: ShadowCopy,
+    steps: _Steps,
     copied: CopiedColumns,
-    options: RunOptions,
     resume_after: Key | None,
     on_checkpoint: Callable[[Key, int], None],
     is_paused: Callable[[], bool],
-    migration: str,
     label: str,
 ) -> int:
     def checkpoint(key: Key | None, rows: int) -> None:
         on_checkpoint(COPIED if key is None else key, rows)
 
+    sql, copy, options = steps.sql, steps.copy, steps.options
     return run_backfill(
         engine,
-        dialect,
+        steps.dialect,
         BatchedUpdate(copy.table, copy.key, ()),
         options=options,
         resume_after=resume_after,
         on_checkpoint=checkpoint,
         is_paused=is_paused,
         label=label,
-        work=_Chunk(sql, copy, copied, options.verify_copy, migration),
+        work=_Chunk(sql, copy, copied, options.verify_copy, steps.migration),
         session=(sql.session_sql(on=True), sql.session_sql(on=False)),
     )
 
