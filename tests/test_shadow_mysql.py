@@ -322,6 +322,18 @@ def test_a_new_unique_key_over_duplicates_stops_the_copy_and_loses_nothing(
                           f"WHERE TRIGGER_SCHEMA = '{DATABASE}'") == 0  # fmt: skip
 
 
+def test_allowed_data_loss_is_logged_and_the_copy_goes_on(url: str, engine: sa.Engine) -> None:
+    seed(engine, 2_000, twin=False)
+    execute(engine, "UPDATE t SET b = 'same' WHERE id IN (500, 1500)")
+    code, _, err = zdmigrate("alter", "t", "ADD UNIQUE KEY uq_b (b)", "--strategy", "shadow",
+                               "--execute", "--allow-data-loss", "--database-url", url)  # fmt: skip
+    assert code == 0, err
+    assert "t: the copy loses data (Warning 1062: Duplicate entry 'same' for key 'uq_b')" in err
+    assert "the copy has 1999 rows and the original 2000; allowed" in err
+    assert scalar(engine, "SELECT COUNT(*) FROM t") == 1999
+    assert scalar(engine, "SELECT COUNT(*) FROM t_zdm_old") == 2000  # kept, as it was
+
+
 def _checksum(engine: sa.Engine) -> object:
     with engine.connect() as connection:
         return connection.exec_driver_sql("CHECKSUM TABLE t").one()[1]

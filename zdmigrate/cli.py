@@ -419,6 +419,11 @@ def run_command(phase: str, path: Path, database_url: str | None, **options: Any
     help="A finished copy waits, kept in step, while this file exists.",
 )
 @click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="Let a shadow-table copy go on past rows that lose data (each warning logged).",
+)
+@click.option(
     "--drop-old-table",
     is_flag=True,
     help="After a shadow-table copy, drop the original (kept as TABLE_zdm_old otherwise).",

@@ -49,6 +49,10 @@ class RunOptions:
     verify_copy: bool = True
     """Check each chunk of a shadow-table copy against the original by a checksum of both,
     and copy a chunk that differs again."""
+    allow_data_loss: bool = False
+    """A shadow-table copy goes on past rows that lose data on their way into the new table
+    (a value out of range or cut short, a duplicate on a new unique key): each warning is
+    logged, and the chunk is not verified. Without, the copy stops at the first."""
     postpone_swap_flag_file: Path | None = None
     """While this file exists a finished shadow-table copy waits, kept in step, to be swapped
     in (gh-ost's ``--postpone-cut-over-flag-file``)."""

@@ -157,7 +157,9 @@ def _copy(
         on_checkpoint=checkpoint,
         is_paused=is_paused,
         label=label,
-        work=_Chunk(sql, copy, copied, options.verify_copy, steps.migration),
+        work=_Chunk(
+            sql, copy, copied, options.verify_copy, options.allow_data_loss, steps.migration
+        ),
         session=(sql.session_sql(on=True), sql.session_sql(on=False)),
     )
 
@@ -173,6 +175,7 @@ class _Chunk:
     copy: ShadowCopy
     copied: CopiedColumns
     verify: bool
+    allow_loss: bool
     migration: str
 
     def __call__(self, connection: sa.Connection, binds: dict[str, Any], first: bool) -> int:
@@ -180,29 +183,37 @@ class _Chunk:
             connection.exec_driver_sql(self.sql.sum_start_sql())
         insert = self.sql.copy_chunk_sql(self.copy, self.copied, first=first, summed=self.verify)
         inserted = connection.execute(sa.text(insert), binds).rowcount
-        self._refuse_loss(connection, binds)
-        if self.verify:
+        lossy = self._losses(connection, binds)
+        if self.verify and not lossy:  # a chunk allowed to lose data differs by design
             check = self.sql.sum_check_sql(self.copy, self.copied, first=first)
             held, held_sum, read, read_sum = connection.execute(sa.text(check), binds).one()
             if (held, held_sum) != (read, read_sum):
                 self._copy_again(connection, binds, first=first)
         return int(inserted)
 
-    def _refuse_loss(self, connection: sa.Connection, binds: dict[str, Any]) -> None:
-        """Stop on any warning of the chunk but a duplicate of the walk's key: a row the
-        triggers placed first, which is the newer one."""
+    def _losses(self, connection: sa.Connection, binds: dict[str, Any]) -> bool:
+        """Whether the chunk lost data: any warning but a duplicate of the walk's key (a row
+        the triggers placed first, which is the newer one). Stops the copy at the first,
+        unless ``allow_loss``: then each is logged."""
+        lossy = False
         for level, code, message in connection.exec_driver_sql("SHOW WARNINGS").all():
             if str(code) == BENIGN_DUPLICATE and _names_key(message, self.copy.key_index):
                 continue
             if str(code) == DEPRECATED:
                 continue
-            raise CopyStopped(
-                self.migration,
-                str(Phase.BACKFILL),
-                f"copy of {self.copy.table} after {_after(binds)}",
-                f"{self.copy.table}: the copy would lose data ({level} {code}: {message}); "
-                "stopped, nothing swapped",
+            where = f"{self.copy.table}: the copy would lose data ({level} {code}: {message})"
+            if not self.allow_loss:
+                raise CopyStopped(
+                    self.migration,
+                    str(Phase.BACKFILL),
+                    f"copy of {self.copy.table} after {_after(binds)}",
+                    f"{where}; stopped, nothing swapped",
+                )
+            log.warning(
+                "%s, after %s; allowed", where.replace("would lose", "loses"), _after(binds)
             )
+            lossy = True
+        return lossy
 
     def _copy_again(self, connection: sa.Connection, binds: dict[str, Any], *, first: bool) -> None:
         """The chunk differs from the original (apps wrote into its range between the read
@@ -219,7 +230,7 @@ class _Chunk:
                 _after(binds),
             )
             connection.execute(overwrite, binds)
-            self._refuse_loss(connection, binds)
+            self._losses(connection, binds)
             n, summed, held_n, held_summed = connection.execute(both, binds).one()
             if (n, summed) == (held_n, held_summed):
                 return
@@ -311,7 +322,14 @@ class _Steps:
     def check_counts(self, connection: sa.Connection) -> None:
         with connection.begin():
             source, target = connection.execute(sa.text(self.sql.counts_sql(self.copy))).one()
-        if source != target:
+        if source != target and self.options.allow_data_loss:
+            log.warning(
+                "%s: the copy has %d rows and the original %d; allowed",
+                self.copy.table,
+                target,
+                source,
+            )
+        elif source != target:
             raise CopyStopped(
                 self.migration,
                 str(Phase.BACKFILL),
