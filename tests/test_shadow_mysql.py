@@ -241,6 +241,36 @@ def test_killed_mid_copy_it_resumes_from_its_checkpoint(url: str, engine: sa.Eng
     assert _rows_done(engine) == 20_000
 
 
+def test_killed_while_the_swap_waits_it_resumes_at_the_swap(
+    url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    seed(engine, 3_000)
+    flag = tmp_path / "postpone"
+    flag.touch()
+    command = [sys.executable, "-m", "zdmigrate", "alter", "t", CHANGE, "--strategy", "shadow"]
+    command += ["--execute", "--database-url", url, "--postpone-swap-flag-file", str(flag)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not _copied(engine):
+            assert time.monotonic() < deadline and process.poll() is None, "no copy to kill"
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    # Killed with the copy done and the triggers keeping it in step: writes still reach it.
+    execute(
+        engine, "UPDATE t SET a = a + 5 WHERE id <= 20", "UPDATE t_ref SET a = a + 5 WHERE id <= 20"
+    )
+    flag.unlink()
+    code, out, err = zdmigrate("alter", "t", CHANGE, "--strategy", "shadow", "--execute",
+                               "--database-url", url, "--wait", "10")  # fmt: skip
+    assert code == 0, err
+    assert "changed in" not in err, "the copy ran again"
+    assert out.splitlines()[-1] == "done; the original is kept as t_zdm_old"
+    assert differences(engine) == 0
+
+
 def _copied(engine: sa.Engine) -> bool:
     """Every chunk is copied: the checkpoint is the empty key."""
     with engine.connect() as connection:
