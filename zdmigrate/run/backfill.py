@@ -137,25 +137,23 @@ def _run(
     changed = 0
     while True:
         throttle.wait()
-        attempt = 0
-        while True:
-            try:
-                batch = walk.batch(connection, sizer.size, on_checkpoint)
-                break
-            except sa.exc.DBAPIError as exc:
-                if not dialect.retryable(exc) or attempt >= options.max_retries:
-                    raise
-                attempt += 1
-                delay = options.retry_delay_s(attempt)
-                progress.retry(
-                    attempt=attempt,
-                    limit=options.max_retries,
-                    code=dialect.error_code(exc),
-                    error=driver_reason(exc),
-                    delay=delay,
-                )
-                sizer.contended()
-                time.sleep(delay)
+
+        def retrying(exc: Exception, attempt: int, delay: float) -> None:
+            assert isinstance(exc, sa.exc.DBAPIError)
+            progress.retry(
+                attempt=attempt,
+                limit=options.max_retries,
+                code=dialect.error_code(exc),
+                error=driver_reason(exc),
+                delay=delay,
+            )
+            sizer.contended()
+
+        batch = options.retried(
+            lambda: walk.batch(connection, sizer.size, on_checkpoint),
+            retryable=lambda exc: isinstance(exc, sa.exc.DBAPIError) and dialect.retryable(exc),
+            on_retry=retrying,
+        )
         changed += batch.rows_changed
         walked = batch.rows_walked
         if walked is None:  # the last batch: whatever the estimate left

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -167,46 +166,44 @@ def run_group(
     ``done``: steps of a fence that an interrupted run recorded, not to run again;
     ``also_lock``: the tables a fence locks besides its own, those ``record`` writes.
     """
-    retries = 0
     progress = [done]
-    while True:
-        try:
-            if group[0].statement.fence == "open":
-                _attempt_fence(
-                    connection,
-                    dialect,
-                    group,
-                    migration,
-                    options,
-                    undoing,
-                    record,
-                    also_lock,
-                    progress,
-                )
-            else:
-                _attempt(connection, dialect, group, migration, options, undoing, resuming, record)
-            return
-        except ExecutionError as exc:
-            cause = exc.__cause__
-            if options is None or cause is None or not dialect.retryable(cause):
-                raise
-            if retries >= options.max_retries:
-                exc.reason = f"{exc.reason} (gave up after {retries} retries)"
-                exc.args = (f"{exc.migration} {exc.phase}: {exc.reason}",)
-                raise
-            retries += 1
-            delay = options.retry_delay_s(retries)
-            log.warning(
-                "%s %s: %s; retry %d of %d in %.0f ms: %s",
-                migration,
-                exc.phase,
-                exc.reason,
-                retries,
-                options.max_retries,
-                delay * 1000,
-                " ".join(exc.sql.split())[:200],
+
+    def attempt() -> None:
+        if group[0].statement.fence == "open":
+            _attempt_fence(
+                connection, dialect, group, migration, options, undoing, record, also_lock, progress
             )
-            time.sleep(delay)
+        else:
+            _attempt(connection, dialect, group, migration, options, undoing, resuming, record)
+
+    if options is None:
+        attempt()
+        return
+
+    def retryable(exc: Exception) -> bool:
+        cause = exc.__cause__
+        return isinstance(exc, ExecutionError) and cause is not None and dialect.retryable(cause)
+
+    def retrying(exc: Exception, retry: int, delay: float) -> None:
+        assert isinstance(exc, ExecutionError)
+        log.warning(
+            "%s %s: %s; retry %d of %d in %.0f ms: %s",
+            migration,
+            exc.phase,
+            exc.reason,
+            retry,
+            options.max_retries,
+            delay * 1000,
+            " ".join(exc.sql.split())[:200],
+        )
+
+    try:
+        options.retried(attempt, retryable=retryable, on_retry=retrying)
+    except ExecutionError as exc:
+        if retryable(exc):
+            exc.reason = f"{exc.reason} (gave up after {options.max_retries} retries)"
+            exc.args = (f"{exc.migration} {exc.phase}: {exc.reason}",)
+        raise
 
 
 def _attempt(

@@ -8,14 +8,16 @@ with the same defaults.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from zdmigrate.errors import BadInput
 
 LogFormat = Literal["text", "json"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,26 @@ class RunOptions:
         not retry together."""
         ceiling = min(self.retry_max_ms, self.retry_base_ms * 2.0 ** (attempt - 1)) / 1000
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def retried(
+        self,
+        attempt: Callable[[], T],
+        *,
+        retryable: Callable[[Exception], bool],
+        on_retry: Callable[[Exception, int, float], None],
+    ) -> T:
+        """``attempt()``, tried again after each error that ``retryable`` says a new try may
+        get past (a lock timeout, a deadlock), up to ``max_retries`` times, each after
+        :meth:`retry_delay_s`; ``on_retry(error, retry, delay)`` is told before the wait. The
+        last error is raised as it is."""
+        retries = 0
+        while True:
+            try:
+                return attempt()
+            except Exception as exc:
+                if not retryable(exc) or retries >= self.max_retries:
+                    raise
+                retries += 1
+                delay = self.retry_delay_s(retries)
+                on_retry(exc, retries, delay)
+                time.sleep(delay)
