@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,23 +208,11 @@ def test_a_composite_key_and_contract_dropping_the_original(url: str, engine: sa
 
 def test_killed_mid_copy_it_resumes_from_its_checkpoint(url: str, engine: sa.Engine) -> None:
     seed(engine, 20_000)
-    command = [sys.executable, "-m", "zdmigrate", "alter", "t", CHANGE, "--strategy", "shadow"]
-    command += ["--execute", "--database-url", url, "--batch-size", "100"]
-    command += ["--target-batch-ms", "1", "--sleep-ratio", "10"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while _rows_done(engine) < 2000:
-            assert time.monotonic() < deadline, "the copy made no progress"
-            if process.poll() is not None:
-                assert process.stderr is not None
-                pytest.fail(f"the copy ended before it was killed: {process.stderr.read()!r}")
-            time.sleep(0.05)
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
+    kill_an_alter_when(
+        url,
+        ["--batch-size", "100", "--target-batch-ms", "1", "--sleep-ratio", "10"],
+        lambda: _rows_done(engine) >= 2000,
+    )
     killed_at = _rows_done(engine)
     assert killed_at < 20_000
     execute(
@@ -247,17 +235,7 @@ def test_killed_while_the_swap_waits_it_resumes_at_the_swap(
     seed(engine, 3_000)
     flag = tmp_path / "postpone"
     flag.touch()
-    command = [sys.executable, "-m", "zdmigrate", "alter", "t", CHANGE, "--strategy", "shadow"]
-    command += ["--execute", "--database-url", url, "--postpone-swap-flag-file", str(flag)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not _copied(engine):
-            assert time.monotonic() < deadline and process.poll() is None, "no copy to kill"
-            time.sleep(0.05)
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+    kill_an_alter_when(url, ["--postpone-swap-flag-file", str(flag)], lambda: _copied(engine))
     # Killed with the copy done and the triggers keeping it in step: writes still reach it.
     execute(
         engine, "UPDATE t SET a = a + 5 WHERE id <= 20", "UPDATE t_ref SET a = a + 5 WHERE id <= 20"
@@ -269,6 +247,26 @@ def test_killed_while_the_swap_waits_it_resumes_at_the_swap(
     assert "changed in" not in err, "the copy ran again"
     assert out.splitlines()[-1] == "done; the original is kept as t_zdm_old"
     assert differences(engine) == 0
+
+
+def kill_an_alter_when(url: str, options: list[str], ready: Callable[[], bool]) -> None:
+    """Run ``zdmigrate alter t CHANGE --strategy shadow --execute`` with ``options`` in a
+    process of its own and kill it with SIGKILL once ``ready()``."""
+    command = [sys.executable, "-m", "zdmigrate", "alter", "t", CHANGE, "--strategy", "shadow"]
+    command += ["--execute", "--database-url", url, *options]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert time.monotonic() < deadline, "the alter made no progress"
+            if process.poll() is not None:
+                pytest.fail(f"the alter ended before it was killed: {process.stderr.read()!r}")
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
 
 
 def _copied(engine: sa.Engine) -> bool:
