@@ -198,19 +198,7 @@ def _shadow_plan(
     copy = shadow_copy(before, after, table, spec)
     sql = dialect.shadow_sql()
     assert sql is not None  # decide_alter refused the server otherwise
-    statement = dialect.statement(
-        sql.outline(copy),
-        "EXCLUSIVE METADATA (brief)",
-        transactional=False,
-        rewrite=True,
-        scan=True,
-        table=table,
-        note=(
-            "a shadow-table copy, online: the apps read and write the table throughout, and "
-            "wait only for the triggers' creation and the swap, each under the lock timeout"
-        ),
-        shadow=copy,
-    )
+    statement = sql.planned(copy)
     # What the server's own copy would cost the apps is what the shadow copy spares them.
     findings = tuple(f for f in read.findings if f.code != COPY_FINDING)
     return AlterPlan(table, "shadow", why, statement, before, after, copy, findings)

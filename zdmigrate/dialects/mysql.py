@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from zdmigrate.dialects.base import Capabilities, Dialect, SyncDirection
-from zdmigrate.dialects.mysql_shadow import ShadowSQL
 from zdmigrate.schema import (
     CheckConstraint,
     Column,
@@ -31,6 +30,8 @@ from zdmigrate.steps import Statement
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
+
+    from zdmigrate.dialects.mysql_shadow import ShadowSQL
 
 METADATA = "EXCLUSIVE METADATA (brief)"
 SHARED = "SHARED"
@@ -571,6 +572,8 @@ class MySQLDialect(Dialect):
             FROM (SELECT IS_USED_LOCK({_RUNNER_LOCK}) AS pid) AS holder"""
 
     def shadow_sql(self) -> ShadowSQL | None:
+        from zdmigrate.dialects.mysql_shadow import ShadowSQL  # which takes this module's locks
+
         return ShadowSQL(self)
 
     def row_estimate_sql(self) -> str | None:

@@ -9,8 +9,8 @@ table's AUTO-INC lock to its end, which an app's ``REPLACE`` waits for; had the 
 deleted first, a row the copy has not reached, it would hold the gap the chunk inserts into,
 and the two would deadlock, the app's write the one rolled back. The copy reads each chunk
 with ``LOCK IN SHARE MODE`` and inserts with ``IGNORE``: a row the triggers placed already is
-the newer one and stays. Names are the original's, prefixed and suffixed, cut with a hash to
-the server's 64 characters.
+the newer one and stays. Names are the original's with a suffix, cut with a hash to the
+server's 64 characters.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zdmigrate.dialects.mysql import METADATA
 from zdmigrate.schema import join_name, split_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from zdmigrate.dialects.mysql import MySQLDialect
-    from zdmigrate.steps import ShadowCopy
+    from zdmigrate.steps import ShadowCopy, Statement
 
 NAME_LIMIT = 64
 
@@ -95,10 +96,20 @@ class ShadowSQL:
         q = self.dialect.quote
         return " AND ".join(f"{q(k)} = {row}.{q(k)}" for k in copy.key)
 
-    def outline(self, copy: ShadowCopy) -> str:
-        """What a copy runs, for plans and dry runs: zdmigrate runs it, not this text."""
+    def statement(
+        self, copy: ShadowCopy, sql: str, *, blocking: bool, **facts: object
+    ) -> Statement:
+        """One statement of a copy, outside any transaction; ``blocking``: it takes a table's
+        metadata lock for a moment (a trigger made or dropped, a rename)."""
+        facts.setdefault("table", copy.table)
+        return self.dialect.statement(
+            sql, METADATA if blocking else "none", transactional=False, **facts
+        )
+
+    def planned(self, copy: ShadowCopy) -> Statement:
+        """The copy as plans and dry runs show it; a runner runs ``shadow``, not this text."""
         t = self.dialect.table
-        return "\n".join(
+        outline = "\n".join(
             [
                 f"-- a shadow-table copy of {t(copy.table)}, run by zdmigrate:",
                 f"CREATE TABLE {t(copy.shadow)} LIKE {t(copy.table)};",
@@ -112,6 +123,44 @@ class ShadowSQL:
                 f"{t(copy.table)}",
             ]
         )
+        return self.statement(
+            copy,
+            outline,
+            blocking=True,
+            rewrite=True,
+            scan=True,
+            note=(
+                "a shadow-table copy, online: the apps read and write the table throughout, "
+                "and wait only for the triggers' creation and the swap, each under the lock "
+                "timeout"
+            ),
+            shadow=copy,
+        )
+
+    def undone(self, copy: ShadowCopy) -> Statement:
+        """The copy's undoing as plans show it; a runner undoes ``shadow``, not this text."""
+        t = self.dialect.table
+        outline = (
+            f"-- the shadow-table copy of {t(copy.table)} undone, run by zdmigrate:\n"
+            f"RENAME TABLE {t(copy.table)} TO {t(copy.shadow)}, {t(copy.old)} TO "
+            f"{t(copy.table)};  -- if swapped in\n"
+            f"-- the triggers dropped;\nDROP TABLE {t(copy.shadow)}"
+        )
+        note = "the original, kept in step since the swap, takes the table's name back"
+        return self.statement(copy, outline, blocking=True, note=note, shadow=copy)
+
+    def contracted(self, copy: ShadowCopy, *, keep_old: bool) -> list[Statement]:
+        """After the swap: the reverse triggers dropped, then (unless ``keep_old``) the
+        original."""
+        drops = [
+            self.statement(copy, drop, blocking=True)
+            for drop in self.drop_triggers(copy, copy.reverse)
+        ]
+        if not keep_old:
+            drop = f"DROP TABLE IF EXISTS {self.dialect.table(copy.old)}"
+            note = "the original, kept in step since the swap"
+            drops.append(self.statement(copy, drop, blocking=False, table=copy.old, note=note))
+        return drops
 
     # --- building and tearing down ----------------------------------------------------------
 

@@ -73,43 +73,13 @@ class AlterTable(Operation):
         copy, sql = self.plan(schema, dialect).copy, dialect.shadow_sql()
         if copy is None or sql is None:
             return []
-        drops = [
-            dialect.statement(
-                drop, "EXCLUSIVE METADATA (brief)", transactional=False, table=self.table
-            )
-            for drop in sql.drop_triggers(copy, copy.reverse)
-        ]
-        if not self.keep_old:
-            drops.append(
-                dialect.statement(
-                    f"DROP TABLE IF EXISTS {dialect.table(copy.old)}",
-                    "none",
-                    transactional=False,
-                    table=copy.old,
-                    note="the original, kept in step since the swap",
-                )
-            )
-        return drops
+        return sql.contracted(copy, keep_old=self.keep_old)
 
     def undo_backfill(self, schema: Schema, dialect: Dialect) -> list[Statement]:
-        planned = self.plan(schema, dialect)
-        copy = planned.copy
-        if copy is None:
+        copy, sql = self.plan(schema, dialect).copy, dialect.shadow_sql()
+        if copy is None or sql is None:
             return []
-        t = dialect.table
-        return [
-            dialect.statement(
-                f"-- the shadow-table copy of {t(self.table)} undone, run by zdmigrate:\n"
-                f"RENAME TABLE {t(self.table)} TO {t(copy.shadow)}, {t(copy.old)} TO "
-                f"{t(self.table)};  -- if swapped in\n"
-                f"-- the triggers dropped;\nDROP TABLE {t(copy.shadow)}",
-                "EXCLUSIVE METADATA (brief)",
-                transactional=False,
-                table=self.table,
-                note="the original, kept in step since the swap, takes the table's name back",
-                shadow=copy,
-            )
-        ]
+        return [sql.undone(copy)]
 
     def rollback(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         if self.plan(schema, dialect).copy is not None:

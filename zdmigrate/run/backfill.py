@@ -98,8 +98,7 @@ def run_backfill(
     their resets.
     """
     with engine.connect() as connection:
-        walk = _Walk.start(connection, dialect, update, resume_after)
-        walk.work = work
+        walk = _Walk.start(connection, dialect, update, resume_after, work)
         progress = Progress(label, options, walk.rows_left)
         throttle = Throttle(
             dialect,
@@ -195,7 +194,12 @@ class _Walk:
 
     @classmethod
     def start(
-        cls, connection: sa.Connection, dialect: Dialect, update: BatchedUpdate, after: Key | None
+        cls,
+        connection: sa.Connection,
+        dialect: Dialect,
+        update: BatchedUpdate,
+        after: Key | None,
+        work: BatchWork | None = None,
     ) -> _Walk:
         """Read the walk's end, the columns to restate and the rows left to walk."""
         schema, name = split_name(update.table)
@@ -219,7 +223,7 @@ class _Walk:
                 ).scalar()
         if restate:
             log.debug("%s: batches restate %s", update.table, ", ".join(restate))
-        return cls(dialect, update, after, end, restate, rows_left)
+        return cls(dialect, update, after, end, restate, rows_left, work)
 
     def batch(
         self,

@@ -108,8 +108,8 @@ def _run_group(
         # They run their DDL by run_group.
         from zdmigrate.run.shadow import run_shadow_copy, undo_shadow_copy
 
+        options = options or RunOptions()
         if undoing:
-            options = options or RunOptions()
             undo_shadow_copy(
                 engine, dialect, statement.shadow, options=options, migration=migration
             )
@@ -118,7 +118,7 @@ def _run_group(
             engine,
             dialect,
             statement.shadow,
-            options=options or RunOptions(),
+            options=options,
             resume_after=None,
             on_checkpoint=lambda key, rows: None,
             is_paused=lambda: False,

@@ -286,13 +286,17 @@ class _Steps:
     def existing(self, connection: sa.Connection) -> dict[str, str | None]:
         """The copy's tables and triggers that exist: name → the table a trigger is on."""
         c = self.copy
-        schema = split_name(c.table)[0]
         tables = {split_name(n)[1]: n for n in (c.shadow, c.old)}
-        names = [*tables, *c.triggers, *c.reverse]
-        query = sa.text(self.sql.objects_sql()).bindparams(sa.bindparam("names", expanding=True))
+        rows = self._catalog(connection, self.sql.objects_sql(), [*tables, *c.triggers, *c.reverse])
+        return {tables.get(row.name, row.name): row.on_table for row in rows}
+
+    def _catalog(self, connection: sa.Connection, sql: str, names: list[str]) -> list[Any]:
+        """The rows of a catalog query about the objects ``names`` beside the table."""
+        query = sa.text(sql).bindparams(sa.bindparam("names", expanding=True))
+        schema = split_name(self.copy.table)[0]
         rows = connection.execute(query, {"schema": schema, "names": names}).all()
         connection.rollback()
-        return {tables.get(row.name, row.name): row.on_table for row in rows}
+        return list(rows)
 
     def swapped(self, found: dict[str, str | None]) -> bool:
         """The swap happened: the forward triggers went with the original to ``old``, or
@@ -303,20 +307,17 @@ class _Steps:
     def build(self, connection: sa.Connection, found: dict[str, str | None]) -> None:
         """Afresh: what an earlier attempt left dropped, the shadow table built, the triggers
         made."""
-        if any(name in found for name in self.copy.triggers + self.copy.reverse):
-            names = self.copy.triggers + self.copy.reverse
-            self.run(connection, self.sql.drop_triggers(self.copy, names), blocking=True)
+        ours = self.copy.triggers + self.copy.reverse
+        if any(name in found for name in ours):
+            self.run(connection, self.sql.drop_triggers(self.copy, ours), blocking=True)
         self.run(connection, [f"DROP TABLE IF EXISTS {self.dialect.table(self.copy.shadow)}"])
         self.run(connection, self.sql.build(self.copy))
         triggers = self.sql.triggers(self.copy, self.copied_columns(connection))
         self.run(connection, [create for _, create in triggers], blocking=True)
 
     def copied_columns(self, connection: sa.Connection) -> CopiedColumns:
-        schema = split_name(self.copy.table)[0]
         names = [split_name(n)[1] for n in (self.copy.table, self.copy.shadow)]
-        query = sa.text(self.sql.columns_sql()).bindparams(sa.bindparam("names", expanding=True))
-        rows = connection.execute(query, {"schema": schema, "names": names}).all()
-        connection.rollback()
+        rows = self._catalog(connection, self.sql.columns_sql(), names)
         return self.sql.copied_columns(self.copy, rows)
 
     def check_counts(self, connection: sa.Connection) -> None:
@@ -356,11 +357,8 @@ class _Steps:
         self.run(connection, drops)
 
     def run(self, connection: sa.Connection, statements: list[str], blocking: bool = False) -> None:
-        lock = "EXCLUSIVE METADATA (brief)" if blocking else "none"
         for text in statements:
-            statement = self.dialect.statement(
-                text, lock, transactional=False, table=self.copy.table
-            )
+            statement = self.sql.statement(self.copy, text, blocking=blocking)
             run_group(
                 connection,
                 self.dialect,
