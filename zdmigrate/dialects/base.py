@@ -667,9 +667,12 @@ class Dialect:
     def row_lock(self) -> str:
         raise NotImplementedError
 
-    def key_compare(self, key: tuple[str, ...], op: str, prefix: str) -> str:
-        """``(k1, k2) > (:prefix0, :prefix1)`` for a key of any width."""
-        cols = self.columns(key)
+    def key_compare(
+        self, key: tuple[str, ...], op: str, prefix: str, *, of: str | None = None
+    ) -> str:
+        """``(k1, k2) > (:prefix0, :prefix1)`` for a key of any width; ``of``: the columns
+        qualified by that table alias."""
+        cols = ", ".join(f"{of}.{self.quote(k)}" if of else self.quote(k) for k in key)
         params = ", ".join(f":{prefix}{i}" for i in range(len(key)))
         if len(key) == 1:
             return f"{cols} {op} {params}"

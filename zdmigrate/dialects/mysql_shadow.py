@@ -295,46 +295,40 @@ class ShadowSQL:
 
     # --- the copy ---------------------------------------------------------------------------
 
-    def _range(self, copy: ShadowCopy, *, first: bool) -> str:
-        where = [self.dialect.key_compare(copy.key, "<=", "upto")]
+    def _range(self, copy: ShadowCopy, *, first: bool, of: str | None = None) -> str:
+        where = [self.dialect.key_compare(copy.key, "<=", "upto", of=of)]
         if not first:
-            where.insert(0, self.dialect.key_compare(copy.key, ">", "after"))
+            where.insert(0, self.dialect.key_compare(copy.key, ">", "after", of=of))
         return " AND ".join(where)
 
     def copy_chunk_sql(
-        self,
-        copy: ShadowCopy,
-        copied: CopiedColumns,
-        *,
-        first: bool,
-        overwrite: bool = False,
-        summed: bool = False,
+        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, overwrite: bool = False
     ) -> str:
         """The rows after :after… (unless first) up to :upto… into the shadow table; a row
-        already there stays (the triggers put the newer one), unless ``overwrite``. With
-        ``summed``, the rows it reads are counted and summed as they go, into the session's
-        ``@zdm_rows`` and ``@zdm_sum`` (:meth:`sum_start_sql` zeroes them): the original is
-        read once for the copy and its checksum."""
+        already there stays (the triggers put the newer one), unless ``overwrite``."""
         t = self.dialect.table
         columns = self.dialect.columns(copied.names)
         verb = "REPLACE" if overwrite else "INSERT IGNORE"
-        where = self._range(copy, first=first)
-        if summed:
-            where += (
-                f" AND (@zdm_sum := @zdm_sum ^ {self._row_crc(copied)}) IS NOT NULL"
-                " AND (@zdm_rows := @zdm_rows + 1) IS NOT NULL"
-            )
-        select = f"SELECT {columns} FROM {t(copy.table)} WHERE {where}"
+        select = f"SELECT {columns} FROM {t(copy.table)} WHERE {self._range(copy, first=first)}"
         return f"{verb} INTO {t(copy.shadow)} ({columns}) {self.dialect.locking_read(select)}"
 
-    def sum_start_sql(self) -> str:
-        return "SET @zdm_rows = 0, @zdm_sum = 0"
+    def lock_chunk_sql(self, copy: ShadowCopy, *, first: bool) -> str:
+        """Share-lock the chunk's rows in the original, and the row after them, as the copy's
+        own read does: a repair then waits for no row while it holds the AUTO-INC lock."""
+        select = f"SELECT COUNT(*) FROM {self.dialect.table(copy.table)}"
+        return self.dialect.locking_read(f"{select} WHERE {self._range(copy, first=first)}")
 
-    def sum_check_sql(self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool) -> str:
-        """One row: the count and checksum of the chunk's rows in the shadow table, then
-        those the summed copy read from the original."""
-        shadow = self.chunk_sum_sql(copy, copied, copy.shadow, first=first)
-        return f"SELECT shadow.*, @zdm_rows, @zdm_sum FROM ({shadow}) AS shadow"
+    def delete_extra_sql(self, copy: ShadowCopy, *, first: bool) -> str:
+        """Delete the shadow table's rows of the chunk that the original lacks."""
+        t = self.dialect.table
+        match = " AND ".join(
+            f"o.{self.dialect.quote(k)} = s.{self.dialect.quote(k)}" for k in copy.key
+        )
+        return (
+            f"DELETE s FROM {t(copy.shadow)} AS s WHERE {self._range(copy, first=first, of='s')} "
+            "AND NOT EXISTS "
+            f"(SELECT 1 FROM {t(copy.table)} AS o WHERE {match})"
+        )
 
     def _row_crc(self, copied: CopiedColumns) -> str:
         """A row's CRC32 over the compared columns, NULLs told apart from empty values."""

@@ -76,6 +76,7 @@ def run_backfill(
     label: str,
     work: BatchWork | None = None,
     session: tuple[list[str], list[str]] = ([], []),
+    after_commit: Callable[[], None] | None = None,
 ) -> int:
     """Run ``update`` over the rows after ``resume_after`` (all rows when None) to the end of
     the table; returns the number of rows it changed.
@@ -95,7 +96,7 @@ def run_backfill(
 
     ``work`` runs each batch's writes instead of ``update``'s UPDATE, which then gives only
     the table and the key to walk; ``session``: settings for the batches' connection, and
-    their resets.
+    their resets; ``after_commit()`` is called after each batch's COMMIT.
     """
     with engine.connect() as connection:
         walk = _Walk.start(connection, dialect, update, resume_after, work)
@@ -109,8 +110,10 @@ def run_backfill(
             label=label,
         )
         try:
-            _set(connection, _session_settings(dialect, options) + session[0])
-            changed = _run(connection, dialect, walk, options, on_checkpoint, throttle, progress)
+            _set(connection, session_settings(dialect, options) + session[0])
+            changed = _run(
+                connection, walk, options, on_checkpoint, throttle, progress, after_commit
+            )
             _set(connection, _session_resets(dialect) + session[1])
         except BaseException:
             # Whatever the session still has set (the backfill mark on MySQL, timeouts) must
@@ -125,13 +128,14 @@ def run_backfill(
 
 def _run(
     connection: sa.Connection,
-    dialect: Dialect,
     walk: _Walk,
     options: RunOptions,
     on_checkpoint: Callable[[Key | None, int], None],
     throttle: Throttle,
     progress: Progress,
+    after_commit: Callable[[], None] | None,
 ) -> int:
+    dialect = walk.dialect
     sizer = BatchSizer.for_options(options)
     changed = 0
     while True:
@@ -153,6 +157,8 @@ def _run(
             retryable=lambda exc: isinstance(exc, sa.exc.DBAPIError) and dialect.retryable(exc),
             on_retry=retrying,
         )
+        if after_commit is not None:
+            after_commit()
         changed += batch.rows_changed
         walked = batch.rows_walked
         if walked is None:  # the last batch: whatever the estimate left
@@ -310,7 +316,7 @@ def _bind(prefix: str, key: Key | None) -> dict[str, Any]:
     return {} if key is None else {f"{prefix}{i}": v for i, v in enumerate(key)}
 
 
-def _session_settings(dialect: Dialect, options: RunOptions) -> list[str]:
+def session_settings(dialect: Dialect, options: RunOptions) -> list[str]:
     timeouts = dialect.timeouts_sql(
         lock_timeout_ms=options.lock_timeout_ms,
         statement_timeout_ms=options.statement_timeout_ms,

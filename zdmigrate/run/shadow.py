@@ -10,13 +10,9 @@ is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
    A boundary read share-locks the chunk's rows, and the row after them, before the chunk's
    ``INSERT IGNORE … SELECT … LOCK IN SHARE MODE`` takes the shadow table's AUTO-INC lock: an
    app's write to one of them waits for the chunk instead of deadlocking with it (its
-   trigger would wait for that lock while the insert waited for its row). The insert reads
-   the original once, for the copy and for its checksum (user variables summed as it goes).
-   The chunk's warnings are all read: any but the duplicate key of a row the triggers placed
-   first means the copy would lose data (a value out of range or cut short, a duplicate on a
-   new unique key), and stops it — nothing is dropped silently. With ``verify_copy`` the
-   checksum of what the shadow table holds of the chunk must match; a chunk that differs is
-   copied again over what is there and both tables summed again, in one statement.
+   trigger would wait for that lock while the insert waited for its row). The chunk's
+   warnings are all read, and with ``verify_copy`` each committed chunk is checked on a
+   second connection while the copy goes on (:mod:`zdmigrate.run.shadow_chunks`).
 3. **Swap**: where the change adds a unique key, the row counts of both tables, in one
    snapshot, must match (a trigger's ``REPLACE`` of a row that collides on the new key would
    have dropped the other). While ``postpone_swap_flag_file`` exists the copy waits, kept in
@@ -25,11 +21,12 @@ is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
    takes the table's name, the original ``old``'s, kept in step by the reverse triggers until
    contract. The forward triggers and the stand-in are dropped.
 
-Resume. Each chunk's checkpoint commits with the chunk; the checkpoint of the last chunk is
-the empty key, "copied". A run that finds a checkpoint and the shadow table with its triggers
-goes on from it; one that finds a checkpoint and the triggers where the swap leaves them was
-cut short after the swap and only tidies up; anything else starts afresh, dropping what an
-earlier attempt left. :func:`undo_shadow_copy` undoes a copy wherever it stopped.
+Resume. Each chunk's checkpoint commits with the chunk, or once it is checked; the
+checkpoint of the last chunk is the empty key, "copied". A run that finds a checkpoint and
+the shadow table with its triggers goes on from it; one that finds a checkpoint and the
+triggers where the swap leaves them was cut short after the swap and only tidies up; anything
+else starts afresh, dropping what an earlier attempt left. :func:`undo_shadow_copy` undoes a
+copy wherever it stopped.
 """
 
 from __future__ import annotations
@@ -43,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from zdmigrate.errors import BadInput, CopyStopped
-from zdmigrate.run.backfill import Key, run_backfill
+from zdmigrate.run.backfill import Key, run_backfill, session_settings
 from zdmigrate.run.executor import run_group
+from zdmigrate.run.shadow_chunks import ChunkCopy, Chunks, Verifier
 from zdmigrate.schema import split_name
 from zdmigrate.steps import BatchedUpdate, Phase, Step
 
@@ -59,14 +57,7 @@ log = logging.getLogger("zdmigrate.run.shadow")
 COPIED: Key = ()
 """The checkpoint of a copy whose every chunk is done: only the swap is left."""
 
-VERIFY_ATTEMPTS = 3
-"""Copies of one chunk, the first included, before a checksum that still differs stops it."""
-
 POSTPONE_CHECK_SECONDS = 1.0
-
-BENIGN_DUPLICATE = "1062"
-DEPRECATED = "1287"
-"""MySQL 8 warns that a user variable set in an expression (the chunk's sums) is deprecated."""
 
 
 def run_shadow_copy(
@@ -144,114 +135,46 @@ def _copy(
     is_paused: Callable[[], bool],
     label: str,
 ) -> int:
-    def checkpoint(key: Key | None, rows: int) -> None:
-        on_checkpoint(COPIED if key is None else key, rows)
-
-    sql, copy, options = steps.sql, steps.copy, steps.options
-    return run_backfill(
+    sql, copy, options, dialect = steps.sql, steps.copy, steps.options, steps.dialect
+    session = sql.session_sql(on=True)
+    chunks = Chunks(
         engine,
-        steps.dialect,
-        BatchedUpdate(copy.table, copy.key, ()),
-        options=options,
-        resume_after=resume_after,
-        on_checkpoint=checkpoint,
-        is_paused=is_paused,
-        label=label,
-        work=_Chunk(
-            sql, copy, copied, options.verify_copy, options.allow_data_loss, steps.migration
-        ),
-        session=(sql.session_sql(on=True), sql.session_sql(on=False)),
+        dialect,
+        sql,
+        copy,
+        copied,
+        options,
+        steps.migration,
+        session=session_settings(dialect, options) + session,
     )
+    verifier = Verifier(chunks, on_checkpoint) if options.verify_copy else None
+    record = on_checkpoint if verifier is None else verifier.checkpoint
 
+    def checkpoint(key: Key | None, rows: int) -> None:
+        record(COPIED if key is None else key, rows)
 
-@dataclass(frozen=True)
-class _Chunk:
-    """One chunk of the copy, a :data:`~zdmigrate.run.backfill.BatchWork` of the backfill
-    engine's walk, which has share-locked the chunk's rows: the insert, which reads the
-    original once for the copy and its checksum, the insert's warnings, and the checksum of
-    what the shadow table now holds."""
-
-    sql: ShadowSQL
-    copy: ShadowCopy
-    copied: CopiedColumns
-    verify: bool
-    allow_loss: bool
-    migration: str
-
-    def __call__(self, connection: sa.Connection, binds: dict[str, Any], first: bool) -> int:
-        if self.verify:
-            connection.exec_driver_sql(self.sql.sum_start_sql())
-        insert = self.sql.copy_chunk_sql(self.copy, self.copied, first=first, summed=self.verify)
-        inserted = connection.execute(sa.text(insert), binds).rowcount
-        lossy = self._losses(connection, binds)
-        if self.verify and not lossy:  # a chunk allowed to lose data differs by design
-            check = self.sql.sum_check_sql(self.copy, self.copied, first=first)
-            held, held_sum, read, read_sum = connection.execute(sa.text(check), binds).one()
-            if (held, held_sum) != (read, read_sum):
-                self._copy_again(connection, binds, first=first)
-        return int(inserted)
-
-    def _losses(self, connection: sa.Connection, binds: dict[str, Any]) -> bool:
-        """Whether the chunk lost data: any warning but a duplicate of the walk's key (a row
-        the triggers placed first, which is the newer one). Stops the copy at the first,
-        unless ``allow_loss``: then each is logged."""
-        lossy = False
-        for level, code, message in connection.exec_driver_sql("SHOW WARNINGS").all():
-            if str(code) == BENIGN_DUPLICATE and _names_key(message, self.copy.key_index):
-                continue
-            if str(code) == DEPRECATED:
-                continue
-            where = f"{self.copy.table}: the copy would lose data ({level} {code}: {message})"
-            if not self.allow_loss:
-                raise CopyStopped(
-                    self.migration,
-                    str(Phase.BACKFILL),
-                    f"copy of {self.copy.table} after {_after(binds)}",
-                    f"{where}; stopped, nothing swapped",
-                )
-            log.warning(
-                "%s, after %s; allowed", where.replace("would lose", "loses"), _after(binds)
-            )
-            lossy = True
-        return lossy
-
-    def _copy_again(self, connection: sa.Connection, binds: dict[str, Any], *, first: bool) -> None:
-        """The chunk differs from the original (apps wrote into its range between the read
-        and the sum, or something is wrong): copy it again over what is there and compare
-        both tables in one snapshot, up to :data:`VERIFY_ATTEMPTS` times."""
-        both = sa.text(self.sql.both_sums_sql(self.copy, self.copied, first=first))
-        overwrite = sa.text(
-            self.sql.copy_chunk_sql(self.copy, self.copied, first=first, overwrite=True)
+    if verifier is not None:
+        verifier.start()
+    try:
+        rows = run_backfill(
+            engine,
+            dialect,
+            BatchedUpdate(copy.table, copy.key, ()),
+            options=options,
+            resume_after=resume_after,
+            on_checkpoint=checkpoint,
+            is_paused=is_paused,
+            label=label,
+            work=ChunkCopy(chunks, verifier),
+            session=(session, sql.session_sql(on=False)),
+            after_commit=None if verifier is None else verifier.committed,
         )
-        for _ in range(VERIFY_ATTEMPTS):
-            log.warning(
-                "%s: the chunk after %s differs from the original; copying it again",
-                self.copy.table,
-                _after(binds),
-            )
-            connection.execute(overwrite, binds)
-            self._losses(connection, binds)
-            n, summed, held_n, held_summed = connection.execute(both, binds).one()
-            if (n, summed) == (held_n, held_summed):
-                return
-        raise CopyStopped(
-            self.migration,
-            str(Phase.BACKFILL),
-            f"copy of {self.copy.table} after {_after(binds)}",
-            f"{self.copy.table}: the chunk after {_after(binds)} still differs from the "
-            f"original after {VERIFY_ATTEMPTS} copies ({held_n} rows against {n}); stopped, "
-            "nothing swapped",
-        )
-
-
-def _names_key(message: str, key_index: str) -> bool:
-    # MariaDB: "… for key 'PRIMARY'"; MySQL 8: "… for key 'table.PRIMARY'".
-    return message.endswith((f"'{key_index}'", f".{key_index}'"))
-
-
-def _after(binds: dict[str, Any]) -> str:
-    after = [v for k, v in sorted(binds.items()) if k.startswith("after")]
-    return f"key {tuple(after)}" if after else "the start"
+        if verifier is not None:
+            verifier.finish()
+    finally:
+        if verifier is not None:
+            verifier.close()
+    return rows
 
 
 def _wait_while_postponed(options: RunOptions, label: str) -> None:
