@@ -17,8 +17,9 @@ from zdmigrate.cli import main
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "plan-json.schema.json").read_text())
 
+# The foreign key keeps MySQL's check off a shadow-table copy: it gets the blocking ALTER.
 INITIAL = """
-from sqlalchemy import Column, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, String
 from zdmigrate import Migration, ops
 
 migration = Migration(
@@ -29,6 +30,7 @@ migration = Migration(
             Column("id", Integer, primary_key=True),
             Column("quantity", Integer, nullable=False),
             Column("note", String(200)),
+            Column("reorder_of", Integer, ForeignKey("orders.id")),
         ),
     ],
 )

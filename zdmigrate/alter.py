@@ -55,6 +55,10 @@ _ONLINE: dict[str, Strategy] = {"INSTANT": "instant", "NOCOPY": "inplace", "INPL
 """MariaDB's NOCOPY rebuilds nothing but may still read the whole table (an index build)."""
 
 
+EVENTS = ("ins", "upd", "del")
+"""The suffixes of a copy's insert, update and delete triggers."""
+
+
 @dataclass(frozen=True)
 class AlterPlan:
     table: str
@@ -204,12 +208,18 @@ def _shadow_plan(
     return AlterPlan(table, "shadow", why, statement, before, after, copy, findings)
 
 
+def reverse_trigger_names(table: str) -> tuple[str, str, str]:
+    """The reverse triggers a copy of ``table`` leaves on it from the swap to contract."""
+    insert, update, delete = (split_name(shadow_name(table, f"zdm_r{e}"))[1] for e in EVENTS)
+    return insert, update, delete
+
+
 def shadow_copy(before: Schema, after: Schema, table: str, spec: str) -> ShadowCopy:
     """The copy of ``table`` that ``spec`` turns ``before`` into ``after``; BadInput, naming
     the table, for a table or change the copy cannot take without losing writes or rows."""
     old, new = before.table(table), after.table(table)
-    triggers = [split_name(shadow_name(table, f"zdm_{e}"))[1] for e in ("ins", "upd", "del")]
-    reverse = [split_name(shadow_name(table, f"zdm_r{e}"))[1] for e in ("ins", "upd", "del")]
+    triggers = [split_name(shadow_name(table, f"zdm_{e}"))[1] for e in EVENTS]
+    reverse = reverse_trigger_names(table)
     # Ours are an interrupted copy's, or the reverse ones of a copy not yet contracted.
     others = sorted(set(old.triggers) - set(triggers) - set(reverse))
     refusal = None
@@ -242,7 +252,7 @@ def shadow_copy(before: Schema, after: Schema, table: str, spec: str) -> ShadowC
         shadow=shadow_name(table, "zdm_new"),
         old=shadow_name(table, "zdm_old"),
         triggers=(triggers[0], triggers[1], triggers[2]),
-        reverse=(reverse[0], reverse[1], reverse[2]),
+        reverse=reverse,
         new_unique=bool(_unique_keys(new) - _unique_keys(old)),
     )
 

@@ -98,6 +98,7 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
     rollbacks: list[list[Step]] = []
     where = migration.path or migration.id
     synced: dict[tuple[str, str], str] = {}
+    copied: dict[str, int] = {}
     for position, operation in enumerate(migration.operations, 1):
         name = type(operation).__name__
         try:
@@ -111,6 +112,7 @@ def compile_migration(migration: Migration, schema: Schema, dialect: Dialect) ->
                 steps[phase] += [
                     Step(phase, name, s, position=position) for s in build(current, dialect)
                 ]
+            _refuse_changes_before_a_copy(steps, position, copied)
             rollbacks.append(
                 [
                     Step(Phase.ROLLBACK, name, s, undoes=Phase.BACKFILL, position=position)
@@ -166,6 +168,29 @@ def one_pass_per_table(steps: list[Step], dialect: Dialect) -> list[Step]:
             statement=dialect.backfill(combined),
         )
     return merged
+
+
+def _refuse_changes_before_a_copy(
+    steps: dict[Phase, list[Step]], position: int, copied: dict[str, int]
+) -> None:
+    """Refuse an operation whose expand changes a table that an earlier one copies.
+
+    A shadow-table copy runs in backfill, after every operation's expand, and was planned
+    without what a later one's expand does to the table (a foreign key, a trigger, which the
+    copy would not carry over). Such an operation belongs in its own migration, or before.
+    """
+    for step in steps[Phase.EXPAND]:
+        table = step.statement.table
+        if step.position == position and table in copied:
+            raise InvalidOperation(
+                f"operation {position} ({step.operation}) changes {table} in expand, which "
+                f"runs before the shadow-table copy of operation {copied[table]} and the copy "
+                "was planned without it: move it before, or to a migration of its own",
+                table=table,
+            )
+    for step in steps[Phase.BACKFILL]:
+        if step.position == position and step.statement.shadow is not None:
+            copied.setdefault(step.statement.shadow.table, position)
 
 
 def _refuse_crossed_writes(

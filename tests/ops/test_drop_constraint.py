@@ -28,8 +28,8 @@ SETUP = [
         Column("qty", Integer),
     ),
     AddUniqueConstraint(UNIQUE, "dc_parents", ["code"]),
-    AddCheckConstraint(CHECK, "dc_children", "qty > 0"),
     AddForeignKey(FOREIGN_KEY, "dc_children", ["parent_id"], "dc_parents", ["id"]),
+    AddCheckConstraint(CHECK, "dc_children", "qty > 0"),
 ]
 OPERATIONS = [
     DropConstraint(UNIQUE, "dc_parents"),

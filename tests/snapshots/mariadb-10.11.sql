@@ -115,7 +115,7 @@ SET SESSION foreign_key_checks = 1;
 --   built in place: reads and writes go on
 ALTER TABLE `order_items` ADD UNIQUE INDEX `uq_order_items_order_product` (`order_id`, `product_id`), ALGORITHM=INPLACE, LOCK=NONE;
 -- AddCheckConstraint: lock SHARED (blocks writes); rewrites the table; NOT ONLINE
---   the server checks a new CHECK only by copying the table under a write lock
+--   the server checks a new CHECK only by copying the table under a write lock; no shadow-table copy: order_items: cannot copy it: it has foreign keys, or others refer to it: a copy would leave them pointing at the old table (drop them, change the table, then add them back)
 ALTER TABLE `order_items` ADD CONSTRAINT `ck_order_items_quantity_positive` CHECK (quantity > 0), ALGORITHM=COPY, LOCK=SHARED;
 
 -- migration 0005_split_full_name (migrations_examples/0005_split_full_name.py)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import BadInput, InvalidOperation
 from zdmigrate.ops.base import Operation, register
+from zdmigrate.schema import Trigger
 from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
@@ -56,10 +57,20 @@ class AlterTable(Operation):
             setattr(schema, f.name, getattr(after, f.name))
 
     def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
-        """A copy's change lands with its swap, at the end of backfill."""
-        shadow = self.plan(schema, dialect).strategy == "shadow"
-        if phase == (Phase.BACKFILL if shadow else Phase.EXPAND):
+        """A copy's change lands with its swap, at the end of backfill, with the reverse
+        triggers that keep the original in step until contract drops them."""
+        from zdmigrate.alter import reverse_trigger_names
+
+        reverse = reverse_trigger_names(self.table)
+        if phase is Phase.CONTRACT:
+            for name in reverse:
+                schema.table(self.table).triggers.pop(name, None)
+            return
+        copied = self.plan(schema, dialect).copy is not None
+        if phase == (Phase.BACKFILL if copied else Phase.EXPAND):
             self.apply(schema, dialect)
+        if copied and phase is Phase.BACKFILL:
+            schema.table(self.table).triggers.update({n: Trigger(n) for n in reverse})
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         planned = self.plan(schema, dialect)
