@@ -47,14 +47,15 @@ def engine(url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def seed(engine: sa.Engine, rows: int, *, twin: bool = True) -> None:
+def seed(engine: sa.Engine, rows: int, *, twin: bool = True, auto_increment: bool = True) -> None:
     """``t`` and, with ``twin``, ``t_ref``: the same rows; the apps write both alike."""
+    increment = " AUTO_INCREMENT" if auto_increment else ""
     for name in ("t", "t_ref") if twin else ("t",):
         execute(
             engine,
-            f"CREATE TABLE {name} (id BIGINT AUTO_INCREMENT PRIMARY KEY, a INT NOT NULL, "
+            f"CREATE TABLE {name} (id BIGINT{increment} PRIMARY KEY, a INT NOT NULL, "
             "b VARCHAR(64) NOT NULL, note VARCHAR(60))",
-            f"INSERT INTO {name} (a, b, note) SELECT seq, CONCAT('b', seq), "
+            f"INSERT INTO {name} (id, a, b, note) SELECT seq, seq, CONCAT('b', seq), "
             f"IF(seq % 7 = 0, NULL, REPEAT('n', seq % 50)) FROM seq_1_to_{rows}",
         )
 
@@ -91,6 +92,8 @@ class Apps:
 
     engine: sa.Engine
     workers: int = 2
+    explicit_ids: bool = False
+    """Inserts give the key (a table with no AUTO_INCREMENT)."""
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     writes: int = 0
@@ -112,13 +115,18 @@ class Apps:
     def _loop(self, number: int) -> None:
         rng = random.Random(number)
         moved = -10_000_000 * (number + 1)  # below the auto-increment, which they would raise
+        fresh = 10_000_000 * (number + 1)
         with self.engine.connect() as connection:
             top = int(str(connection.exec_driver_sql("SELECT MAX(id) FROM t").scalar()))
             while not self._stop.is_set():
                 kind = rng.random()
                 row = rng.randint(1, top)
                 write: tuple[str, tuple[object, ...]]
-                if kind < 0.3:
+                if kind < 0.3 and self.explicit_ids:
+                    fresh += 1
+                    write = ("INSERT INTO {} (id, a, b, note) VALUES (%s, %s, %s, %s)",
+                             (fresh, row, "new", "n"))  # fmt: skip
+                elif kind < 0.3:
                     write = ("INSERT INTO {} (a, b, note) VALUES (%s, %s, %s)", (row, "new", "n"))
                 elif kind < 0.7:
                     write = ("UPDATE {} SET a = a + 1, note = %s WHERE id = %s", ("u", row))
@@ -140,7 +148,7 @@ class Apps:
         sql, values = write
         connection.exec_driver_sql("BEGIN")
         result = connection.exec_driver_sql(sql.format("t"), values)
-        if sql.startswith("INSERT"):
+        if sql.startswith("INSERT") and not self.explicit_ids:
             sql = "INSERT INTO {} (id, a, b, note) VALUES (%s, %s, %s, %s)"
             values = (result.lastrowid, *values)
         connection.exec_driver_sql(sql.format("t_ref"), values)
@@ -160,11 +168,14 @@ def slow(**options: object) -> RunOptions:
     return RunOptions(**(given | options))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("auto_increment", [True, False], ids=["auto-increment", "given-keys"])
 def test_the_copy_equals_the_original_under_inserts_updates_key_moves_and_deletes(
-    url: str, engine: sa.Engine
+    url: str, engine: sa.Engine, auto_increment: bool
 ) -> None:
-    seed(engine, 20_000)
-    with Apps(engine) as apps, Runner(url, slow()) as runner:
+    """Keys from an AUTO_INCREMENT column, or given by the apps' inserts."""
+    seed(engine, 20_000, auto_increment=auto_increment)
+    explicit = not auto_increment
+    with Apps(engine, explicit_ids=explicit) as apps, Runner(url, slow()) as runner:
         time.sleep(0.3)
         planned = runner.alter("t", CHANGE, strategy="shadow", execute=True)
         time.sleep(0.3)  # writes after the swap land in the new table
