@@ -28,7 +28,7 @@ from zdmigrate.analyze import analyze
 from zdmigrate.dialects.mysql_shadow import shadow_name
 from zdmigrate.errors import BadInput, InvalidOperation
 from zdmigrate.reflect import reflect_schema
-from zdmigrate.schema import split_name
+from zdmigrate.schema import Trigger, split_name
 from zdmigrate.steps import Phase, ShadowCopy, Step
 
 if TYPE_CHECKING:
@@ -212,6 +212,17 @@ def reverse_trigger_names(table: str) -> tuple[str, str, str]:
     """The reverse triggers a copy of ``table`` leaves on it from the swap to contract."""
     insert, update, delete = (split_name(shadow_name(table, f"zdm_r{e}"))[1] for e in EVENTS)
     return insert, update, delete
+
+
+def model_reverse_triggers(schema: Schema, table: str, phase: Phase) -> None:
+    """The reverse triggers of a copy of ``table`` in the schema model: made before the swap,
+    at the end of backfill; dropped by contract."""
+    triggers = schema.table(table).triggers
+    if phase is Phase.BACKFILL:
+        triggers.update({name: Trigger(name) for name in reverse_trigger_names(table)})
+    elif phase is Phase.CONTRACT:
+        for name in reverse_trigger_names(table):
+            triggers.pop(name, None)
 
 
 def shadow_copy(before: Schema, after: Schema, table: str, spec: str) -> ShadowCopy:

@@ -321,13 +321,9 @@ class ShadowSQL:
     def delete_extra_sql(self, copy: ShadowCopy, *, first: bool) -> str:
         """Delete the shadow table's rows of the chunk that the original lacks."""
         t = self.dialect.table
-        match = " AND ".join(
-            f"o.{self.dialect.quote(k)} = s.{self.dialect.quote(k)}" for k in copy.key
-        )
         return (
             f"DELETE s FROM {t(copy.shadow)} AS s WHERE {self._range(copy, first=first, of='s')} "
-            "AND NOT EXISTS "
-            f"(SELECT 1 FROM {t(copy.table)} AS o WHERE {match})"
+            f"AND NOT EXISTS (SELECT 1 FROM {t(copy.table)} WHERE {self._key_match(copy, 's')})"
         )
 
     def _row_crc(self, copied: CopiedColumns) -> str:

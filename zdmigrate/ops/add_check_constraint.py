@@ -20,11 +20,11 @@ import copy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from zdmigrate.alter import reverse_trigger_names
+from zdmigrate.alter import model_reverse_triggers
 from zdmigrate.errors import InvalidOperation
 from zdmigrate.ops.alter_table import AlterTable
 from zdmigrate.ops.base import Operation, free_index_name, register
-from zdmigrate.schema import CheckConstraint, Trigger
+from zdmigrate.schema import CheckConstraint
 from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
@@ -56,17 +56,16 @@ class AddCheckConstraint(Operation):
         backfill. A copy: the check lands with the swap, in backfill, with the reverse
         triggers that keep the original in step until contract."""
         if phase is Phase.CONTRACT:
-            for name in reverse_trigger_names(self.table):
-                schema.table(self.table).triggers.pop(name, None)
+            model_reverse_triggers(schema, self.table, phase)
             return
         copied = isinstance(self._copy(schema, dialect), AlterTable)
-        table = schema.table(self.table)
+        checks = schema.table(self.table).checks
         if phase is Phase.EXPAND and not copied:
-            table.checks[self.name] = self.model(validated=not dialect.caps.not_valid_constraints)
+            checks[self.name] = self.model(validated=not dialect.caps.not_valid_constraints)
         elif phase is Phase.BACKFILL:
-            table.checks[self.name] = self.model(validated=True)
-            if copied:
-                table.triggers.update({n: Trigger(n) for n in reverse_trigger_names(self.table)})
+            checks[self.name] = self.model(validated=True)
+        if copied:
+            model_reverse_triggers(schema, self.table, phase)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         copy = self._copy(schema, dialect)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import BadInput, InvalidOperation
 from zdmigrate.ops.base import Operation, register
-from zdmigrate.schema import Trigger
 from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
@@ -59,18 +58,16 @@ class AlterTable(Operation):
     def apply_phase(self, schema: Schema, dialect: Dialect, phase: Phase) -> None:
         """A copy's change lands with its swap, at the end of backfill, with the reverse
         triggers that keep the original in step until contract drops them."""
-        from zdmigrate.alter import reverse_trigger_names
+        from zdmigrate.alter import model_reverse_triggers
 
-        reverse = reverse_trigger_names(self.table)
         if phase is Phase.CONTRACT:
-            for name in reverse:
-                schema.table(self.table).triggers.pop(name, None)
+            model_reverse_triggers(schema, self.table, phase)
             return
         copied = self.plan(schema, dialect).copy is not None
         if phase == (Phase.BACKFILL if copied else Phase.EXPAND):
             self.apply(schema, dialect)
-        if copied and phase is Phase.BACKFILL:
-            schema.table(self.table).triggers.update({n: Trigger(n) for n in reverse})
+        if copied:
+            model_reverse_triggers(schema, self.table, phase)
 
     def expand(self, schema: Schema, dialect: Dialect) -> list[Statement]:
         planned = self.plan(schema, dialect)
