@@ -16,12 +16,14 @@ GROUPS = {
     "ZD2": "Locks of any statement",
     "ZD3": "PostgreSQL SQL",
     "ZD4": "MySQL and MariaDB SQL",
+    "ZD5": "Alembic revisions",
 }
 NAV_BEGIN = "  - Rules:\n"
 
 
 def all_rules() -> list[tuple[str, str, str, str]]:
     """(code, name, severity, summary) of every rule, in code order."""
+    import zdmigrate.alembic.record
     import zdmigrate.analyze.mysql
     import zdmigrate.analyze.postgresql
     import zdmigrate.plan.compat

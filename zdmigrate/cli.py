@@ -232,6 +232,13 @@ FAIL_ON = ("error", "warning", "info", "never")
     default=None,
     help="The SQL is run by another tool, which sets no lock or statement timeout.",
 )
+@click.option(
+    "--range",
+    "revisions",
+    metavar="FROM:TO",
+    default=None,
+    help="With an alembic.ini: the revisions to plan, as `alembic upgrade FROM:TO` reads them.",
+)
 @reports_errors
 def plan(
     paths: tuple[Path, ...],
@@ -244,11 +251,13 @@ def plan(
     output_format: str,
     fail_on: str | None,
     external_runner: bool | None,
+    revisions: str | None,
 ) -> None:
     """Judge the release of the migrations at PATH... before it runs: the lock, rewrite and
     scan of every statement, and whether the old and the new app work on every phase.
 
-    PATH is a migration .py file, a plain .sql file, or a folder of them. No database is
+    PATH is a migration .py file, a plain .sql file, or a folder of them; or the alembic.ini
+    of a plain Alembic project, whose revisions are recorded offline. No database is
     needed; --database-url only reads the schema. Options also come from [tool.zdmigrate] in
     pyproject.toml. Exit 0: nothing at or above --fail-on; 1: findings; 2: bad input.
     """
@@ -292,6 +301,7 @@ def plan(
         new_app=load_spec(new_spec, target) if new_spec else None,
         external_runner=bool(configured(external_runner, "external-runner", False)),
         ignore=config.ignore,
+        revisions=revisions,
     )
     color = output_format == "text" and sys.stdout.isatty()
     click.echo(render(result, output_format, color=color).rstrip("\n"))

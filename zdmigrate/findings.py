@@ -7,7 +7,8 @@ change meaning and are never reused. Code ranges:
 - ``ZD190`` a release whose phases cannot run in order (:mod:`zdmigrate.plan.planner`);
 - ``ZD2xx`` lock, rewrite and scan facts of any step, either dialect (:mod:`zdmigrate.plan.locks`);
 - ``ZD3xx`` PostgreSQL SQL (:mod:`zdmigrate.analyze.postgresql`);
-- ``ZD4xx`` MySQL and MariaDB SQL (:mod:`zdmigrate.analyze.mysql`).
+- ``ZD4xx`` MySQL and MariaDB SQL (:mod:`zdmigrate.analyze.mysql`);
+- ``ZD5xx`` plain Alembic revisions (:mod:`zdmigrate.alembic.record`).
 
 Every rule has a page ``docs/rules/<code>.md``: the problem, an example, and the safe recipe.
 """

@@ -15,6 +15,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from zdmigrate.errors import InvalidOperation, MigrationLoadError, SchemaError, ZdmigrateError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from zdmigrate.dialects import Dialect
+    from zdmigrate.findings import Finding
     from zdmigrate.schema import Schema
 
 
@@ -35,6 +37,11 @@ class Migration:
     description: str = ""
     path: str | None = field(default=None, compare=False)
     checksum: str | None = field(default=None, compare=False)
+    sql_lines: tuple[int | None, ...] = field(default=(), compare=False)
+    """For SQL recorded from another tool's file (an Alembic revision): the line of ``path``
+    each line of the operations' SQL came from."""
+    findings: tuple[Finding, ...] = field(default=(), compare=False)
+    """What was found while loading it (a revision that could not be recorded)."""
 
     def __post_init__(self) -> None:
         """Refuse a migration of the wrong shape where it is written, before it is compiled."""
@@ -61,6 +68,13 @@ class Migration:
                 raise MigrationLoadError(
                     where, f"operation {position} is {reprlib.repr(operation)}, not an operation"
                 )
+
+    def source_line(self, sql_line: int) -> int | None:
+        """The line of the migration's file that line ``sql_line`` of its SQL came from, where
+        the file is SQL or was recorded as SQL; None for a Python migration."""
+        if self.sql_lines:
+            return self.sql_lines[sql_line - 1] if 0 < sql_line <= len(self.sql_lines) else None
+        return sql_line if self.path and self.path.endswith(".sql") else None
 
 
 @dataclass
@@ -227,6 +241,22 @@ def checksum(path: Path) -> str:
 
 def load_file(path: Path) -> Migration:
     """Import one migration file; any failure is one line naming the file."""
+    module = import_file(path)
+    migration = getattr(module, "migration", None)
+    if not isinstance(migration, Migration):
+        raise MigrationLoadError(str(path), "defines no `migration = Migration(...)`")
+    return Migration(
+        id=migration.id,
+        operations=migration.operations,
+        description=migration.description,
+        path=str(path),
+        checksum=checksum(path),
+    )
+
+
+def import_file(path: Path) -> ModuleType:
+    """Import a Python file as a module of its own; any failure is one line naming the file
+    and, where it can be found, the line."""
     module_name = (
         f"zdmigrate_migration_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
     )
@@ -246,16 +276,7 @@ def load_file(path: Path) -> Migration:
         raise MigrationLoadError(str(path), f"{line}{type(exc).__name__}: {exc}") from None
     finally:
         sys.modules.pop(module_name, None)
-    migration = getattr(module, "migration", None)
-    if not isinstance(migration, Migration):
-        raise MigrationLoadError(str(path), "defines no `migration = Migration(...)`")
-    return Migration(
-        id=migration.id,
-        operations=migration.operations,
-        description=migration.description,
-        path=str(path),
-        checksum=checksum(path),
-    )
+    return module
 
 
 def _error_line(exc: Exception, path: Path) -> str:

@@ -66,9 +66,12 @@ IGNORE = re.compile(
 )
 DOWN_MARKER = re.compile(r"--\s*(migrate:down|\+goose\s+down)\b", re.IGNORECASE)
 NO_TRANSACTION_MARKER = re.compile(
-    r"--\s*(migrate:up\b.*\btransaction:false|\+goose\s+no\s+transaction)", re.IGNORECASE
+    r"--\s*(migrate:up\b.*\btransaction:false|\+goose\s+no\s+transaction|running\s+upgrade\b)",
+    re.IGNORECASE,
 )
-"""dbmate's and goose's way to say a file runs without the transaction they wrap files in."""
+"""dbmate's and goose's way to say a file runs without the transaction they wrap files in; and
+the comment Alembic's offline script (``alembic upgrade --sql``) starts each revision with, whose
+transactions are the BEGIN and COMMIT it writes."""
 TIMEOUTS = ("lock_timeout", "statement_timeout")
 
 

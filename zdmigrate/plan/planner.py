@@ -62,8 +62,11 @@ def plan(
     new_app: Schema | None = None,
     external_runner: bool = False,
     ignore: Mapping[str, str] | None = None,
+    revisions: str | None = None,
 ) -> PlanResult:
-    """Plan the release of the migrations at ``paths`` (files or folders).
+    """Plan the release of the migrations at ``paths`` (files or folders), or of the
+    revisions of the Alembic project whose ``alembic.ini`` is the one path given (``revisions``:
+    ``A:B``, as ``alembic upgrade A:B``; all of them by default).
 
     ``baseline`` is the schema before them (S0): reflected from a database or read from a
     snapshot. Without one, S0 is what the earlier migrations of the same folder make, or, where
@@ -71,7 +74,14 @@ def plan(
     """
     everywhere = dict(ignore or {})
     _known_codes(everywhere, "pyproject.toml [tool.zdmigrate.ignore]")
-    history, wanted = load_release(paths)
+    if len(paths) == 1 and paths[0].suffix == ".ini":
+        from zdmigrate.alembic.record import load_revisions
+
+        history, wanted = load_revisions(paths[0], dialect, revisions)
+    elif revisions is not None:
+        raise BadInput("a revision range is for an alembic.ini")
+    else:
+        history, wanted = load_release(paths)
     if baseline is None:
         baseline = old_app if old_app is not None and not history else Schema()
     before, compiled = compile_release(history, wanted, dialect, baseline)
@@ -144,12 +154,14 @@ def _plan_migration(
                     analysed = statements[index]
                     specific = list(analysed.findings)
                     in_sql = _sql_ignores(analysed.ignores, path or migration.id, analysed.line)
-                    line = analysed.line if path and path.endswith(".sql") else line
+                    line = migration.source_line(analysed.line) or line
             table = step.statement.table
             unused = phase is not Phase.CONTRACT and table is not None and table not in existing
             generic = [] if unused else step_findings(step)
             for finding in merge(generic, specific):
                 report(finding.at(file=path, line=line).with_phase(phase), position, in_sql)
+    for finding in migration.findings:
+        report(finding, None, {})
     for position, analysis in analyses.items():
         runs_in = getattr(migration.operations[position - 1], "phase", Phase.EXPAND)
         for finding in analysis.findings:
@@ -240,6 +252,7 @@ def _check_apps(
 
 def register_every_rule() -> None:
     """Import the modules whose rules register on import (the analysers load lazily)."""
+    import zdmigrate.alembic.record
     import zdmigrate.analyze.mysql
     import zdmigrate.analyze.postgresql
     import zdmigrate.plan.compat  # noqa: F401

@@ -1,0 +1,291 @@
+"""``zdmigrate plan alembic.ini``: plain Alembic revisions recorded offline and planned.
+
+No database: the revisions run under Alembic's offline mode, as ``alembic upgrade --sql`` runs
+them, and the SQL they emit is judged with the file and line of the call that emitted it.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zdmigrate.alembic.history import Revision, read_history, select
+from zdmigrate.cli import main
+from zdmigrate.dialects import get_dialect
+from zdmigrate.errors import BadInput, MigrationLoadError
+from zdmigrate.plan.planner import plan
+
+EXAMPLE = Path(__file__).parent.parent / "migrations_examples" / "alembic_project" / "alembic.ini"
+INI = """\
+[alembic]
+script_location = %(here)s/alembic
+path_separator = os
+"""
+
+
+def findings(ini: Path, dialect: str = "postgresql", **kw: object) -> dict[str, list[tuple]]:
+    """revision id → (code, severity, file name, line) of each finding."""
+    result = plan([ini], get_dialect(dialect), **kw)  # type: ignore[arg-type]
+    return {
+        m.id: [(f.code, str(f.severity), Path(f.file or "").name, f.line) for f in m.findings]
+        for m in result.migrations
+    }
+
+
+def revision_file(folder: Path, rid: str, down: str | tuple[str, ...] | None, body: str) -> Path:
+    path = folder / f"{rid}_rev.py"
+    path.write_text(
+        f'"""Revision {rid}."""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {rid!r}\n"
+        f"down_revision = {down!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade() -> None:\n" + textwrap.indent(textwrap.dedent(body).strip(), "    ") + "\n"
+    )
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    """An empty Alembic project: (alembic.ini, its versions folder)."""
+    (tmp_path / "alembic.ini").write_text(INI)
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    return tmp_path / "alembic.ini", versions
+
+
+def test_the_example_project_unsafe_revisions_are_found_at_their_lines() -> None:
+    found = findings(EXAMPLE)
+    serious = {rid: [f for f in fs if f[1] != "info"] for rid, fs in found.items()}
+    assert serious["1a0c2e7f4b01"] == []  # new tables
+    assert serious["2b7d9c1e5a02"] == []  # a nullable column
+    assert serious["3c4e8a2f6b03"] == []  # CONCURRENTLY in an autocommit block
+    currency = "4d1f3b7c8e04_unsafe_order_currency.py"
+    assert serious["4d1f3b7c8e04"] == [
+        ("ZD307", "error", currency, 22),
+        ("ZD502", "warning", currency, 22),
+    ]
+    assert serious["5e2a4c8d9f05"] == [
+        ("ZD301", "error", "5e2a4c8d9f05_unsafe_products_by_name.py", 20)
+    ]
+    rename = "6f3b5d9e0a06_unsafe_rename_and_widen.py"
+    assert serious["6f3b5d9e0a06"] == [
+        ("ZD313", "error", rename, 23),
+        ("ZD308", "error", rename, 25),
+        ("ZD319", "error", rename, 25),
+    ]
+    assert serious["7a4c6e0f1b07"] == [
+        ("ZD501", "warning", "7a4c6e0f1b07_statuses_from_data.py", 21)
+    ]
+
+
+def test_the_example_project_on_mariadb() -> None:
+    found = findings(EXAMPLE, "mariadb")
+    rename = "6f3b5d9e0a06_unsafe_rename_and_widen.py"
+    codes = {(code, line) for code, _, name, line in found["6f3b5d9e0a06"] if name == rename}
+    # Alembic's CHANGE for a rename without existing_nullable also makes the column NULL.
+    assert {("ZD407", 23), ("ZD402", 23), ("ZD401", 25)} <= codes
+    assert [f[0] for f in found["5e2a4c8d9f05"]] == []  # MariaDB builds the index in place
+
+
+def test_a_range_plans_its_revisions_on_the_schema_the_earlier_ones_make() -> None:
+    result = plan(
+        [EXAMPLE],
+        get_dialect("postgresql"),
+        revisions="5e2a:6f3b",
+        old_app=_app("old"),
+        new_app=_app("new"),
+    )
+    assert [m.id for m in result.migrations] == ["6f3b5d9e0a06"]
+    by_app = {(f.code, f.app, f.table, f.column) for f in result.migrations[0].findings}
+    assert ("ZD102", "old", "users", "email") in by_app  # the old app reads the renamed column
+    assert not any(f.app == "new" for f in result.migrations[0].findings)
+
+
+def _app(version: str):  # type: ignore[no-untyped-def]
+    from zdmigrate.metadata import load_spec
+
+    return load_spec(
+        f"migrations_examples.alembic_project.app:{version}", get_dialect("postgresql")
+    )
+
+
+def test_concurrently_outside_an_autocommit_block_fails_in_the_revisions_transaction(
+    project: tuple[Path, Path],
+) -> None:
+    ini, versions = project
+    revision_file(
+        versions, "a1", None, "op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))"
+    )
+    revision_file(
+        versions, "b2", "a1", "op.create_index('ix_t', 't', ['id'], postgresql_concurrently=True)"
+    )
+    assert ("ZD304", "error", "b2_rev.py", 12) in findings(ini)["b2"]
+
+
+def test_a_python_side_default_on_a_nullable_column_is_a_warning(
+    project: tuple[Path, Path],
+) -> None:
+    ini, versions = project
+    revision_file(
+        versions, "a1", None, "op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))"
+    )
+    revision_file(versions, "b2", "a1", "op.add_column('t', sa.Column('n', sa.Integer, default=5))")
+    revision_file(
+        versions, "c3", "b2", "op.add_column('t', sa.Column('m', sa.Integer, server_default='5'))"
+    )
+    found = findings(ini)
+    assert found["b2"] == [("ZD502", "warning", "b2_rev.py", 12)]
+    assert found["c3"] == []
+
+
+def test_a_revision_that_cannot_be_recorded_is_reported_and_the_rest_are_planned(
+    project: tuple[Path, Path],
+) -> None:
+    ini, versions = project
+    revision_file(
+        versions, "a1", None, "import myapp.models  # not installed here\nop.execute('SELECT 1')"
+    )
+    revision_file(versions, "b2", "a1", "op.drop_column('t', 'c')")
+    found = findings(ini)
+    assert found["a1"][0][:2] == ("ZD501", "warning")
+    assert found["a1"][0][3] == 12
+    assert [f[0] for f in found["b2"]] == ["ZD315"]
+
+
+def test_a_history_of_a_real_project_shape_plans_in_order(project: tuple[Path, Path]) -> None:
+    """36 revisions: tables, columns, indexes, foreign keys, data fixes, two branches and
+    their merge, written in the order a team writes them; files named so that their names do
+    not sort in revision order."""
+    ini, versions = project
+    down: str | tuple[str, ...] | None = None
+    unsafe: dict[str, str] = {}
+    for n in range(12):  # twelve tables, each created, given a column and an index
+        table = f"t{n}"
+        create = f"r{n:02d}c"
+        revision_file(
+            versions,
+            create,
+            down,
+            f"op.create_table({table!r}, sa.Column('id', sa.BigInteger, primary_key=True),"
+            " sa.Column('name', sa.String(50), nullable=False))",
+        )
+        add = f"r{n:02d}a"
+        revision_file(
+            versions, add, create, f"op.add_column({table!r}, sa.Column('note', sa.Text))"
+        )
+        index = f"r{n:02d}i"
+        if n % 4 == 3:  # every fourth table's index is built the blocking way
+            body = f"op.create_index('ix_{table}_name', {table!r}, ['name'])"
+            unsafe[index] = "ZD301"
+        else:
+            body = (
+                "with op.get_context().autocommit_block():\n"
+                f"    op.create_index('ix_{table}_name', {table!r}, ['name'],"
+                " postgresql_concurrently=True)"
+            )
+        revision_file(versions, index, add, body)
+        down = index
+    # two branches from the last revision, and their merge
+    revision_file(versions, "zz_left", down, "op.add_column('t0', sa.Column('l', sa.Integer))")
+    revision_file(versions, "aa_right", down, "op.drop_column('t1', 'note')")
+    unsafe["aa_right"] = "ZD315"
+    revision_file(versions, "mm_merge", ("zz_left", "aa_right"), "pass")
+    revisions = read_history(ini)
+    assert len(revisions) == 39
+    order = [r.id for r in revisions]
+    assert order.index("mm_merge") > max(order.index("zz_left"), order.index("aa_right"))
+    assert order.index("r00c") == 0
+    found = findings(ini)
+    flagged = {rid: [f[0] for f in fs if f[1] != "info"] for rid, fs in found.items()}
+    assert {rid: codes for rid, codes in flagged.items() if codes} == {
+        rid: [code] for rid, code in unsafe.items()
+    }
+
+
+def test_select_reads_a_range_as_alembic_upgrade_does() -> None:
+    def r(rid: str, *down: str) -> Revision:
+        return Revision(rid, down, Path(f"{rid}.py"))
+
+    chain = [r("aaa1"), r("bbb2", "aaa1"), r("ccc3", "bbb2"), r("ddd4", "ccc3")]
+    assert select(chain, None) == ([], chain)
+    assert select(chain, "base:head") == ([], chain)
+    assert select(chain, "aaa:ccc") == (chain[:1], chain[1:3])
+    assert select(chain, "bbb2:") == (chain[:2], chain[2:])
+    with pytest.raises(BadInput, match="expected FROM:TO"):
+        select(chain, "aaa1")
+    with pytest.raises(BadInput, match="FROM 'x' matches no revision"):
+        select(chain, "x:head")
+    with pytest.raises(BadInput, match="no revision in it"):
+        select(chain, "ddd4:head")
+
+
+def test_a_broken_history_is_one_line_naming_the_file(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    revision_file(versions, "a1", "nosuch", "pass")
+    with pytest.raises(MigrationLoadError, match=r"a1_rev.py: down_revision 'nosuch'"):
+        read_history(ini)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--range", "nope:head"], "--range: FROM 'nope' matches no revision"),
+        (["--range", "base"], "expected FROM:TO"),
+    ],
+)
+def test_bad_input_on_the_command_line_exits_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["plan", str(EXAMPLE), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_range_needs_an_alembic_ini(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plan", str(tmp_path), "--range", "a:b"])
+    assert result.exit_code == 2
+    assert "a revision range is for an alembic.ini" in result.output
+
+
+def test_an_ini_that_is_not_alembics_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "setup.ini").write_text("[metadata]\nname = x\n")
+    result = CliRunner().invoke(main, ["plan", str(tmp_path / "setup.ini")])
+    assert result.exit_code == 2
+    assert "setup.ini: not a usable alembic.ini" in result.output
+
+
+def test_json_output_names_the_revision_file_and_line() -> None:
+    result = CliRunner().invoke(main, ["plan", str(EXAMPLE), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    currency = next(m for m in report["migrations"] if m["id"] == "4d1f3b7c8e04")
+    assert currency["path"].endswith("4d1f3b7c8e04_unsafe_order_currency.py")
+    first = currency["findings"][0]
+    assert (first["code"], first["line"], first["phase"]) == ("ZD307", 22, "expand")
+    assert first["file"].endswith("4d1f3b7c8e04_unsafe_order_currency.py")
+
+
+def test_a_comment_in_an_executed_statement_accepts_its_finding(
+    project: tuple[Path, Path],
+) -> None:
+    ini, versions = project
+    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    revision_file(
+        versions,
+        "b2",
+        "a1",
+        """
+        op.execute("-- zdmigrate: ignore ZD301 t holds ten rows\\nCREATE INDEX ix ON t (n)")
+        op.execute("CREATE INDEX ix2 ON t (n)")
+        """,
+    )
+    result = plan([ini], get_dialect("postgresql"))
+    b2 = next(m for m in result.migrations if m.id == "b2")
+    assert [(f.code, f.line) for f in b2.findings] == [("ZD301", 13)]
+    assert [(s.finding.line, s.reason) for s in b2.suppressed] == [(12, "t holds ten rows")]

@@ -1,0 +1,229 @@
+"""Record what a plain Alembic revision does, without a database, as a migration to plan.
+
+A revision's ``upgrade()`` runs under Alembic's own offline mode (``alembic upgrade --sql``):
+every operation — ``op.add_column``, ``op.create_index(postgresql_concurrently=True)``,
+``op.execute("…")``, ``batch_alter_table``, ``autocommit_block`` — is compiled by Alembic for
+the dialect into the SQL it would send. The SQL is kept with the revision-file line of the call
+that emitted it, and with the ``BEGIN`` / ``COMMIT`` Alembic writes around it (PostgreSQL): a
+revision runs in one transaction, and an ``autocommit_block`` commits it and runs outside one.
+The text is then read by the same SQL analysers as a plain ``.sql`` migration, as one RunSQL
+in expand: a plain revision runs while the old app is still serving, before the new one
+is deployed.
+
+A revision that cannot run offline — it reads data through ``op.get_bind()``, imports a module
+missing here, uses ``context`` for arguments — is reported as not recorded (ZD501), and the
+rest of the history is still planned.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zdmigrate.errors import MigrationLoadError
+from zdmigrate.findings import Finding, Severity, rule
+from zdmigrate.migration import Migration, import_file
+from zdmigrate.ops.run_sql import RunSQL
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+
+    from zdmigrate.alembic.history import Revision
+    from zdmigrate.dialects import Dialect
+
+NOT_RECORDED = rule(
+    "ZD501",
+    "alembic-not-recorded",
+    Severity.WARNING,
+    "An Alembic revision whose upgrade() cannot run offline is not planned.",
+    "review it by hand; to have it planned, keep data reads out of upgrade() (or in a "
+    "zdmigrate Backfill) and make what it imports importable where the plan runs",
+)
+PYTHON_SIDE_DEFAULT = rule(
+    "ZD502",
+    "python-side-default",
+    Severity.WARNING,
+    "A column added with a Python-side default= and no server_default.",
+    "give the column server_default= (what the database fills in), and keep default= for the "
+    "model if you like",
+)
+HEADER = "-- Running upgrade {down} -> {id}"
+"""The comment Alembic's offline script puts before each revision's SQL; the PostgreSQL
+analyser reads it as "the transactions are the BEGIN and COMMIT written here"."""
+
+
+def load_revisions(
+    ini: Path, dialect: Dialect, span: str | None
+) -> tuple[list[Migration], list[Migration]]:
+    """The revisions of the project configured by ``ini``, recorded: (history, wanted) as
+    :func:`zdmigrate.alembic.history.select` splits them."""
+    from zdmigrate.alembic.history import read_history, select
+
+    history, wanted = select(read_history(ini), span)
+    return [record(r, dialect) for r in history], [record(r, dialect) for r in wanted]
+
+
+def record(revision: Revision, dialect: Dialect) -> Migration:
+    """``revision`` as a migration of one RunSQL in expand, or of none with a ZD501 finding."""
+    where = str(revision.path)
+    recorder = _Recorder(where)
+    try:
+        upgrade = _upgrade_of(revision.path)
+        recorder.run(upgrade, dialect)
+    except MigrationLoadError as exc:
+        return _not_recorded(revision, exc.reason, None)
+    except _NeedsDatabase as exc:
+        return _not_recorded(revision, str(exc), _line_in(exc, where))
+    except Exception as exc:  # the revision's own code failed offline
+        return _not_recorded(revision, f"{type(exc).__name__}: {exc}", _line_in(exc, where))
+    text, sources = _laid_out(
+        HEADER.format(down=", ".join(revision.down), id=revision.id),
+        recorder.statements,
+        recorder.upgrade_line,
+    )
+    operations = [RunSQL(text)] if recorder.statements else []
+    return Migration(
+        id=revision.id,
+        operations=operations,
+        path=where,
+        sql_lines=sources,
+        findings=tuple(recorder.findings),
+    )
+
+
+def _laid_out(
+    header: str, statements: list[tuple[str, int | None]], upgrade_line: int
+) -> tuple[str, tuple[int | None, ...]]:
+    """The SQL text, each statement on the line of the revision file it came from where the
+    order allows (so that "line N" in a finding's message means the revision's line), and the
+    revision line of each of its lines. ``BEGIN`` and ``COMMIT`` come from ``def upgrade``."""
+    lines = [header]
+    sources: list[int | None] = [None]
+    for sql, line in statements:
+        source = line or upgrade_line
+        while len(lines) < source - 1:
+            lines.append("")
+            sources.append(None)
+        for text_line in sql.splitlines():
+            lines.append(text_line)
+            sources.append(source)
+    return "\n".join(lines), tuple(sources)
+
+
+def _upgrade_of(path: Path) -> Callable[[], object]:
+    module = import_file(path)
+    upgrade = getattr(module, "upgrade", None)
+    if not callable(upgrade):
+        raise MigrationLoadError(str(path), "defines no upgrade()")
+    return upgrade  # type: ignore[no-any-return]
+
+
+def _not_recorded(revision: Revision, reason: str, line: int | None) -> Migration:
+    reason = " ".join(reason.split())
+    finding = NOT_RECORDED.finding(
+        f"revision {revision.id} could not be recorded offline, so it is not planned: {reason}",
+        file=str(revision.path),
+        line=line,
+    )
+    return Migration(id=revision.id, operations=[], path=str(revision.path), findings=(finding,))
+
+
+def _line_in(exc: BaseException, where: str) -> int | None:
+    """The line of the revision file the error came through, the innermost one."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == where:
+            return frame.lineno
+    return None
+
+
+class _NeedsDatabase(Exception):
+    pass
+
+
+class _NoDatabase:
+    """The connection of an offline record: any use of it ends the record, saying why."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _NeedsDatabase(
+            f"it uses the database connection (op.get_bind().{name}), which an offline record "
+            "does not have"
+        )
+
+
+class _Recorder:
+    """Alembic's offline output buffer, keeping each statement with the line that made it."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.statements: list[tuple[str, int | None]] = []
+        self.findings: list[Finding] = []
+        self.upgrade_line = 1
+
+    def run(self, upgrade: Callable[[], object], dialect: Dialect) -> None:
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+
+        self.upgrade_line = getattr(getattr(upgrade, "__code__", None), "co_firstlineno", 1)
+        context = MigrationContext.configure(
+            dialect_name=dialect.name,
+            opts={"as_sql": True, "output_buffer": self, "literal_binds": True},
+        )
+        impl = context.impl
+        add_column = impl.add_column
+
+        def checked_add_column(table_name: str, column: Column[Any], **kw: Any) -> None:
+            self._check_default(table_name, column)
+            add_column(table_name, column, **kw)
+
+        impl.add_column = checked_add_column  # type: ignore[method-assign]
+        failure: Exception | None = None
+        with Operations.context(context) as operations:  # which leaves `op` set if it raises
+            operations.get_bind = _NoDatabase  # type: ignore[method-assign,assignment]
+            try:
+                if impl.transactional_ddl:
+                    impl.emit_begin()
+                upgrade()
+                if impl.transactional_ddl:
+                    impl.emit_commit()
+            except Exception as exc:
+                failure = exc
+        if failure is not None:
+            raise failure
+
+    def write(self, text: str) -> int:
+        sql = text.strip()
+        if sql:
+            self.statements.append((sql, self._calling_line()))
+        return len(text)
+
+    def flush(self) -> None:
+        """Part of the file interface Alembic writes to."""
+
+    def _calling_line(self) -> int | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.where:
+                return frame.f_lineno
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+    def _check_default(self, table: str | Table, column: Column[Any]) -> None:
+        if column.default is None or column.server_default is not None:
+            return
+        required = " NOT NULL:" if not column.nullable else ":"
+        self.findings.append(
+            PYTHON_SIDE_DEFAULT.finding(
+                f"{table}.{column.name} is added{required} its default= is Python-side, filled "
+                "in by SQLAlchemy on the model's inserts, never by the database: the rows "
+                "already there and the inserts of the app still running get "
+                + ("no value, and fail" if not column.nullable else "NULL"),
+                table=str(table),
+                column=column.name,
+                file=self.where,
+                line=self._calling_line(),
+                phase="expand",
+            )
+        )
