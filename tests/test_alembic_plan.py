@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, inspect
 
 from zdmigrate.alembic.history import Revision, read_history, select
 from zdmigrate.cli import main
@@ -289,3 +290,41 @@ def test_a_comment_in_an_executed_statement_accepts_its_finding(
     b2 = next(m for m in result.migrations if m.id == "b2")
     assert [(f.code, f.line) for f in b2.findings] == [("ZD301", 13)]
     assert [(s.finding.line, s.reason) for s in b2.suppressed] == [(12, "t holds ten rows")]
+
+
+def test_the_example_project_runs_for_real_up_and_down(
+    db: tuple[Engine, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example is a working Alembic project: upgraded to head and downgraded to base on a
+    database of its own (the unsafe revisions run; on empty tables they do no harm)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine, _ = db
+    name = "zdm_alembic_example"
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = engine.url.set(database=name)
+    try:
+        monkeypatch.setenv("ZDMIGRATE_DATABASE_URL", url.render_as_string(hide_password=False))
+        config = Config(str(EXAMPLE))
+        command.upgrade(config, "head")
+        probe = create_engine(url)
+        try:
+            with probe.connect() as connection:
+                version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+                assert version.scalar() == "7a4c6e0f1b07"
+                tables = set(inspect(connection).get_table_names())
+                assert {"users", "products", "orders", "order_items"} <= tables
+                columns = {c["name"] for c in inspect(connection).get_columns("users")}
+                assert "email_address" in columns
+            command.downgrade(config, "base")
+            with probe.connect() as connection:
+                assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+        finally:
+            probe.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")

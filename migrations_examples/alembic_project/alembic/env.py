@@ -9,7 +9,7 @@ from sqlalchemy import engine_from_config, pool
 
 config = context.config
 if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 if url := context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
     "ZDMIGRATE_DATABASE_URL"
 ):
