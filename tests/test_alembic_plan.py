@@ -328,3 +328,111 @@ def test_the_example_project_runs_for_real_up_and_down(
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+
+def test_lines_are_found_with_a_relative_script_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "alembic.ini").write_text(INI.replace("%(here)s/alembic", "alembic"))
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    revision_file(versions, "b2", "a1", "pass\nop.create_index('ix', 't', ['n'])")
+    monkeypatch.chdir(tmp_path)
+    assert findings(Path("alembic.ini"))["b2"] == [("ZD301", "error", "b2_rev.py", 13)]
+
+
+def test_the_offline_connection_is_there_to_branch_on_and_to_write_through(
+    project: tuple[Path, Path],
+) -> None:
+    """Alembic's offline ``op.get_bind()`` has a dialect and writes what it executes; only
+    reading rows from it ends the record."""
+    ini, versions = project
+    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    revision_file(
+        versions,
+        "b2",
+        "a1",
+        """
+        if op.get_bind().dialect.name == "postgresql":
+            op.create_index("ix", "t", ["n"])
+        op.get_bind().execute(sa.text("ALTER TABLE t ADD COLUMN m int NOT NULL"))
+        """,
+    )
+    assert [(f[0], f[3]) for f in findings(ini)["b2"]] == [("ZD301", 13), ("ZD307", 14)]
+
+
+def test_depends_on_orders_and_ranges_as_a_parent(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    revision_file(versions, "a1", None, "pass")
+    revision_file(versions, "x1", None, "op.execute('CREATE TABLE u (id int PRIMARY KEY, n int)')")
+    path = revision_file(versions, "b2", "a1", "op.alter_column('u', 'n', type_=sa.BigInteger)")
+    path.write_text(path.read_text().replace("depends_on = None", "depends_on = 'x1'"))
+    order = [r.id for r in read_history(ini)]
+    assert order.index("x1") < order.index("b2")
+    _, wanted = select(read_history(ini), "base:b2")
+    assert {r.id for r in wanted} == {"a1", "x1", "b2"}
+    assert (
+        "from INTEGER" in plan([ini], get_dialect("postgresql")).migrations[-1].findings[0].message
+    )
+
+
+def test_recursive_version_locations_and_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "alembic.ini").write_text(INI + "recursive_version_locations = true\n")
+    versions = tmp_path / "alembic" / "versions"
+    (versions / "2026").mkdir(parents=True)
+    revision_file(versions, "a1", None, "pass")
+    moved = revision_file(versions / "2026", "b2", "a1", "pass")
+    moved.write_bytes(b"\xef\xbb\xbf" + moved.read_bytes())
+    revision_file(versions, "c3", "b2", "pass")
+    assert [r.id for r in read_history(tmp_path / "alembic.ini")] == ["a1", "b2", "c3"]
+
+
+def test_what_cannot_be_recorded_says_where(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    path = revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY)')")
+    path.write_text(path.read_text().replace("import sqlalchemy as sa\n", "import myapp.models\n"))
+    revision_file(versions, "b2", "a1", "import sys\nsys.exit(3)")
+    revision_file(versions, "c3", "b2", "op.drop_column('t', 'n')")
+    found = findings(ini)
+    assert [(f[0], f[3]) for f in found["a1"]] == [("ZD501", 2)]
+    assert [(f[0], f[3]) for f in found["b2"]] == [("ZD501", 13)]
+    # planned after b2, c3 says what it starts from is missing what a1 and b2 made
+    in_range = findings(ini, revisions="b2:head")["c3"]
+    assert [(f[0], f[2]) for f in in_range] == [
+        ("ZD501", "a1_rev.py"),
+        ("ZD501", "b2_rev.py"),
+        ("ZD315", "c3_rev.py"),
+    ]
+
+
+def test_several_heads_need_heads_not_head(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    revision_file(versions, "a1", None, "pass")
+    revision_file(versions, "b2", "a1", "pass")
+    revision_file(versions, "c2", "a1", "pass")
+    with pytest.raises(BadInput, match=r"2 heads \(b2, c2\): name one, or say heads"):
+        select(read_history(ini), "a1:head")
+    assert [r.id for r in select(read_history(ini), "a1:heads")[1]] == ["b2", "c2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[alembic\nscript_location = x\n", "not a usable alembic.ini"),
+        ("[alembic]\nscript_location = %(nope)s/alembic\n", "not a usable alembic.ini"),
+    ],
+)
+def test_a_broken_alembic_ini_exits_2(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "alembic.ini").write_text(text)
+    result = CliRunner().invoke(main, ["plan", str(tmp_path / "alembic.ini")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_down_revision_that_is_not_an_id_is_one_line(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    revision_file(versions, "a1", None, "pass").write_text("revision = 'a1'\ndown_revision = 5\n")
+    with pytest.raises(MigrationLoadError, match="down_revision is 5: expected a string"):
+        read_history(ini)

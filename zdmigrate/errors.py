@@ -35,10 +35,12 @@ class BadInput(ZdmigrateError):
 
 
 class MigrationLoadError(BadInput):
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        self.line = line
+        where = f"line {line}: " if line is not None else ""
+        super().__init__(f"{path}: {where}{reason}")
 
 
 class UnknownDialect(BadInput):

@@ -270,22 +270,22 @@ def import_file(path: Path) -> ModuleType:
     except FileNotFoundError:
         raise MigrationLoadError(str(path), "no such file") from None
     except MigrationLoadError as exc:  # Migration(...) refused its arguments
-        raise MigrationLoadError(str(path), f"{_error_line(exc, path)}{exc.reason}") from None
+        raise MigrationLoadError(str(path), exc.reason, _error_line(exc, path)) from None
     except Exception as exc:  # the user's file: any error is bad input, not our crash
-        line = _error_line(exc, path)
-        raise MigrationLoadError(str(path), f"{line}{type(exc).__name__}: {exc}") from None
+        reason = f"{type(exc).__name__}: {exc}"
+        raise MigrationLoadError(str(path), reason, _error_line(exc, path)) from None
     finally:
         sys.modules.pop(module_name, None)
     return module
 
 
-def _error_line(exc: Exception, path: Path) -> str:
+def _error_line(exc: Exception, path: Path) -> int | None:
     if isinstance(exc, SyntaxError) and exc.lineno:
-        return f"line {exc.lineno}: "
+        return exc.lineno
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if Path(frame.filename).resolve() == path.resolve():
-            return f"line {frame.lineno}: "
-    return ""
+            return frame.lineno
+    return None
 
 
 def load_sql_file(path: Path) -> Migration:

@@ -9,7 +9,8 @@ has shipped), and a revision is imported only when it is recorded, on its own.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import configparser
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zdmigrate.errors import BadInput, MigrationLoadError
@@ -21,10 +22,19 @@ class Revision:
     down: tuple[str, ...]
     """The revisions it follows (two or more for a merge, none for a base)."""
     path: Path
+    depends_on: tuple[str, ...] = ()
+    """Revisions (or branch labels, until :func:`read_history` resolves them) that must run
+    before it, from another branch: Alembic orders and ranges by them as by ``down``."""
+    labels: tuple[str, ...] = ()
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return self.down + self.depends_on
 
 
-def version_folders(ini: Path) -> list[Path]:
-    """The folders that hold the revisions of the project configured by ``ini``."""
+def version_folders(ini: Path) -> tuple[list[Path], bool]:
+    """The folders that hold the revisions of the project configured by ``ini``, and whether
+    their subfolders do too (``recursive_version_locations``)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
@@ -33,17 +43,20 @@ def version_folders(ini: Path) -> list[Path]:
         raise MigrationLoadError(str(ini), "no such file")
     try:
         script = ScriptDirectory.from_config(Config(str(ini)))
-    except (CommandError, KeyError, ValueError) as exc:  # no [alembic] section, bad location
-        raise MigrationLoadError(str(ini), f"not a usable alembic.ini: {exc}") from None
+    except (CommandError, KeyError, ValueError, configparser.Error) as exc:
+        reason = " ".join(str(exc).split())
+        raise MigrationLoadError(str(ini), f"not a usable alembic.ini: {reason}") from None
     named = [Path(p) for p in script.version_locations]
-    return named or [Path(script.dir) / "versions"]
+    return named or [Path(script.dir) / "versions"], script.recursive_version_locations
 
 
 def read_history(ini: Path) -> list[Revision]:
     """Every revision of the project, each after the ones it follows."""
     revisions: dict[str, Revision] = {}
-    for folder in version_folders(ini):
-        for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+    folders, recursive = version_folders(ini)
+    for folder in folders:
+        files = folder.rglob("*.py") if recursive else folder.glob("*.py")
+        for path in sorted(files) if folder.is_dir() else []:
             revision = _read_revision(path)
             if revision is None:
                 continue
@@ -53,21 +66,32 @@ def read_history(ini: Path) -> list[Revision]:
             revisions[revision.id] = revision
     if not revisions:
         raise MigrationLoadError(str(ini), "no revisions in its version folders")
-    for revision in revisions.values():
+    labelled = {label: r.id for r in revisions.values() for label in r.labels}
+    for revision in list(revisions.values()):
         for down in revision.down:
             if down not in revisions:
                 raise MigrationLoadError(
                     str(revision.path), f"down_revision {down!r} is not a revision of this project"
                 )
+        depends = tuple(labelled.get(d, d) for d in revision.depends_on)
+        for needed in depends:
+            if needed not in revisions:
+                raise MigrationLoadError(
+                    str(revision.path), f"depends_on {needed!r} is not a revision of this project"
+                )
+        revisions[revision.id] = replace(revision, depends_on=depends)
     return _parents_first(revisions)
 
 
 def _read_revision(path: Path) -> Revision | None:
     """The revision a file declares, or None for a file that declares none (a helper)."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = ast.parse(path.read_text(encoding="utf-8-sig"), str(path))
     except SyntaxError as exc:
-        raise MigrationLoadError(str(path), f"line {exc.lineno}: SyntaxError: {exc.msg}") from None
+        raise MigrationLoadError(str(path), f"SyntaxError: {exc.msg}", exc.lineno) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationLoadError(str(path), f"cannot read: {exc}") from None
+    names = ("revision", "down_revision", "depends_on", "branch_labels")
     values: dict[str, object] = {}
     for node in tree.body:
         target, value = None, None
@@ -75,32 +99,43 @@ def _read_revision(path: Path) -> Revision | None:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             target, value = node.target, node.value
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+        if isinstance(target, ast.Name) and target.id in names:
             try:
                 values[target.id] = ast.literal_eval(value) if value is not None else None
             except ValueError:
                 raise MigrationLoadError(
-                    str(path), f"line {node.lineno}: {target.id} is not a literal"
+                    str(path), f"{target.id} is not a literal", node.lineno
                 ) from None
-    revision, down = values.get("revision"), values.get("down_revision")
+    revision = values.get("revision")
     if revision is None:
         return None
     if not isinstance(revision, str) or not revision:
         raise MigrationLoadError(str(path), f"revision is {revision!r}, not a string")
-    downs = (down,) if isinstance(down, str) else tuple(down or ())  # type: ignore[arg-type]
-    if not all(isinstance(d, str) for d in downs):
-        raise MigrationLoadError(str(path), f"down_revision is {down!r}")
-    return Revision(revision, downs, path)
+    down, depends, labels = (_ids(values.get(name), name, path) for name in names[1:])
+    return Revision(revision, down, path, depends_on=depends, labels=labels)
+
+
+def _ids(value: object, name: str, path: Path) -> tuple[str, ...]:
+    """A string, a tuple or list of them, or None, as Alembic takes them."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise MigrationLoadError(
+        str(path), f"{name} is {value!r}: expected a string or a tuple of them"
+    )
 
 
 def _parents_first(revisions: dict[str, Revision]) -> list[Revision]:
     """A topological order, ties broken by file name so that it is the same on every run."""
-    waiting = {r.id: len(r.down) for r in revisions.values()}
+    waiting = {r.id: len(set(r.parents)) for r in revisions.values()}
     children: dict[str, list[str]] = {}
     for r in revisions.values():
-        for down in r.down:
-            children.setdefault(down, []).append(r.id)
-    ready = sorted((r for r in revisions.values() if not r.down), key=lambda r: r.path.name)
+        for parent in set(r.parents):
+            children.setdefault(parent, []).append(r.id)
+    ready = sorted((r for r in revisions.values() if not r.parents), key=lambda r: r.path.name)
     ordered: list[Revision] = []
     while ready:
         current = ready.pop(0)
@@ -127,6 +162,12 @@ def select(revisions: list[Revision], span: str | None) -> tuple[list[Revision],
     if not colon:
         raise BadInput(f"--range {span!r}: expected FROM:TO, e.g. base:head or ae10:27c6")
     by_id = {r.id: r for r in revisions}
+    heads = set(by_id) - {parent for r in revisions for parent in r.parents}
+    if end == "head" and len(heads) > 1:
+        raise BadInput(
+            f"--range {span!r}: the history has {len(heads)} heads ({', '.join(sorted(heads))}): "
+            "name one, or say heads"
+        )
     upto = (
         _ancestors(_find(end, revisions, "TO"), by_id) if end not in ("", "head", "heads") else None
     )
@@ -155,5 +196,5 @@ def _ancestors(revision: Revision, by_id: dict[str, Revision]) -> set[str]:
         current = todo.pop()
         if current not in found:
             found.add(current)
-            todo += by_id[current].down
+            todo += by_id[current].parents
     return found

@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,22 +64,29 @@ def load_revisions(
     from zdmigrate.alembic.history import read_history, select
 
     history, wanted = select(read_history(ini), span)
-    return [record(r, dialect) for r in history], [record(r, dialect) for r in wanted]
+    before = [record(r, dialect) for r in history]
+    planned = [record(r, dialect) for r in wanted]
+    unknown = [f for m in before for f in m.findings if f.code == NOT_RECORDED.code]
+    if unknown:  # the schema the range starts from is missing what these revisions made
+        first = planned[0]
+        planned[0] = replace(first, findings=(*unknown, *first.findings))
+    return before, planned
 
 
 def record(revision: Revision, dialect: Dialect) -> Migration:
     """``revision`` as a migration of one RunSQL in expand, or of none with a ZD501 finding."""
     where = str(revision.path)
-    recorder = _Recorder(where)
+    recorder = _Recorder(revision.path)
     try:
         upgrade = _upgrade_of(revision.path)
         recorder.run(upgrade, dialect)
     except MigrationLoadError as exc:
-        return _not_recorded(revision, exc.reason, None)
+        return _not_recorded(revision, exc.reason, exc.line)
     except _NeedsDatabase as exc:
-        return _not_recorded(revision, str(exc), _line_in(exc, where))
-    except Exception as exc:  # the revision's own code failed offline
-        return _not_recorded(revision, f"{type(exc).__name__}: {exc}", _line_in(exc, where))
+        return _not_recorded(revision, str(exc), recorder.line_in(exc))
+    except (Exception, SystemExit) as exc:  # the revision's own code failed offline
+        reason = f"{type(exc).__name__}: {exc}"
+        return _not_recorded(revision, reason, recorder.line_in(exc))
     text, sources = _laid_out(
         HEADER.format(down=", ".join(revision.down), id=revision.id),
         recorder.statements,
@@ -131,33 +139,44 @@ def _not_recorded(revision: Revision, reason: str, line: int | None) -> Migratio
     return Migration(id=revision.id, operations=[], path=str(revision.path), findings=(finding,))
 
 
-def _line_in(exc: BaseException, where: str) -> int | None:
-    """The line of the revision file the error came through, the innermost one."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename == where:
-            return frame.lineno
-    return None
-
-
 class _NeedsDatabase(Exception):
     pass
 
 
-class _NoDatabase:
-    """The connection of an offline record: any use of it ends the record, saying why."""
+class _OfflineBind:
+    """What ``op.get_bind()`` gives in an offline record: Alembic's own offline connection,
+    whose ``execute`` writes the statement to the record (and whose ``dialect`` is there to
+    branch on), but whose results, having no database behind them, end the record."""
+
+    def __init__(self, offline: Any) -> None:
+        self._offline = offline
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self._offline, name)
+
+    def execute(self, *args: Any, **kwargs: Any) -> _NoRows:
+        self._offline.execute(*args, **kwargs)
+        return _NoRows()
+
+
+class _NoRows:
+    def __getattr__(self, name: str) -> Any:
         raise _NeedsDatabase(
-            f"it uses the database connection (op.get_bind().{name}), which an offline record "
-            "does not have"
+            f"it reads rows from the database (op.get_bind().execute(…).{name}), which an "
+            "offline record has none of"
         )
+
+    def __iter__(self) -> Any:
+        return self.__getattr__("__iter__")
 
 
 class _Recorder:
     """Alembic's offline output buffer, keeping each statement with the line that made it."""
 
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self, path: Path) -> None:
+        self.where = str(path)
+        self.names = {str(path), str(path.absolute()), str(path.resolve())}
+        """The file names the revision's code can carry (imports make them absolute)."""
         self.statements: list[tuple[str, int | None]] = []
         self.findings: list[Finding] = []
         self.upgrade_line = 1
@@ -179,16 +198,17 @@ class _Recorder:
             add_column(table_name, column, **kw)
 
         impl.add_column = checked_add_column  # type: ignore[method-assign]
-        failure: Exception | None = None
+        failure: BaseException | None = None
         with Operations.context(context) as operations:  # which leaves `op` set if it raises
-            operations.get_bind = _NoDatabase  # type: ignore[method-assign,assignment]
+            offline = operations.get_bind()
+            operations.get_bind = lambda: _OfflineBind(offline)  # type: ignore[method-assign,assignment,return-value]
             try:
                 if impl.transactional_ddl:
                     impl.emit_begin()
                 upgrade()
                 if impl.transactional_ddl:
                     impl.emit_commit()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 failure = exc
         if failure is not None:
             raise failure
@@ -205,9 +225,16 @@ class _Recorder:
     def _calling_line(self) -> int | None:
         frame = sys._getframe(1)
         while frame is not None:
-            if frame.f_code.co_filename == self.where:
+            if frame.f_code.co_filename in self.names:
                 return frame.f_lineno
             frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+    def line_in(self, exc: BaseException) -> int | None:
+        """The line of the revision file the error came through, the innermost one."""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename in self.names:
+                return frame.lineno
         return None
 
     def _check_default(self, table: str | Table, column: Column[Any]) -> None:
