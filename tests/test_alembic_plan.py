@@ -19,6 +19,7 @@ from zdmigrate.cli import main
 from zdmigrate.dialects import get_dialect
 from zdmigrate.errors import BadInput, MigrationLoadError
 from zdmigrate.plan.planner import plan
+from zdmigrate.steps import Phase
 
 EXAMPLE = Path(__file__).parent.parent / "migrations_examples" / "alembic_project" / "alembic.ini"
 INI = """\
@@ -50,6 +51,11 @@ def revision_file(folder: Path, rid: str, down: str | tuple[str, ...] | None, bo
         "def upgrade() -> None:\n" + textwrap.indent(textwrap.dedent(body).strip(), "    ") + "\n"
     )
     return path
+
+
+def table_t(versions: Path) -> None:
+    """The first revision: it creates table t (id, n)."""
+    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
 
 
 @pytest.fixture
@@ -276,7 +282,7 @@ def test_a_comment_in_an_executed_statement_accepts_its_finding(
     project: tuple[Path, Path],
 ) -> None:
     ini, versions = project
-    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    table_t(versions)
     revision_file(
         versions,
         "b2",
@@ -315,14 +321,15 @@ def test_the_example_project_runs_for_real_up_and_down(
         try:
             with probe.connect() as connection:
                 version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-                assert version.scalar() == "7a4c6e0f1b07"
+                assert version.scalar() == "8b5d1e3f4a08"
                 tables = set(inspect(connection).get_table_names())
                 assert {"users", "products", "orders", "order_items"} <= tables
                 columns = {c["name"] for c in inspect(connection).get_columns("users")}
                 assert "email_address" in columns
             command.downgrade(config, "base")
             with probe.connect() as connection:
-                assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+                left = set(inspect(connection).get_table_names())
+                assert left.isdisjoint({"users", "products", "orders", "order_items"})
         finally:
             probe.dispose()
     finally:
@@ -336,7 +343,7 @@ def test_lines_are_found_with_a_relative_script_location(
     (tmp_path / "alembic.ini").write_text(INI.replace("%(here)s/alembic", "alembic"))
     versions = tmp_path / "alembic" / "versions"
     versions.mkdir(parents=True)
-    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    table_t(versions)
     revision_file(versions, "b2", "a1", "pass\nop.create_index('ix', 't', ['n'])")
     monkeypatch.chdir(tmp_path)
     assert findings(Path("alembic.ini"))["b2"] == [("ZD301", "error", "b2_rev.py", 13)]
@@ -348,7 +355,7 @@ def test_the_offline_connection_is_there_to_branch_on_and_to_write_through(
     """Alembic's offline ``op.get_bind()`` has a dialect and writes what it executes; only
     reading rows from it ends the record."""
     ini, versions = project
-    revision_file(versions, "a1", None, "op.execute('CREATE TABLE t (id int PRIMARY KEY, n text)')")
+    table_t(versions)
     revision_file(
         versions,
         "b2",
@@ -436,3 +443,71 @@ def test_a_down_revision_that_is_not_an_id_is_one_line(project: tuple[Path, Path
     revision_file(versions, "a1", None, "pass").write_text("revision = 'a1'\ndown_revision = 5\n")
     with pytest.raises(MigrationLoadError, match="down_revision is 5: expected a string"):
         read_history(ini)
+
+
+def test_a_zdmigrate_revision_is_planned_as_its_phases(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    table_t(versions)
+    revision_file(
+        versions,
+        "b2",
+        "a1",
+        """
+        op.zd_rename_column("t", "n", "name")
+        op.zd_create_index("ix_t_name", "t", ["name"])
+        """,
+    )
+    result = plan([ini], get_dialect("postgresql"))
+    b2 = next(m for m in result.migrations if m.id == "b2")
+    assert [s.operation for s in b2.steps[Phase.EXPAND]][:1] == ["RenameColumn"]
+    assert any(s.operation == "CreateIndex" for s in b2.steps[Phase.EXPAND])
+    assert b2.steps[Phase.CONTRACT]  # the old column goes in contract
+    lines = {f.line for f in b2.findings if f.code == "ZD201"}
+    assert lines <= {12, 13} and lines
+
+
+def test_a_revision_that_mixes_plain_and_zdmigrate_operations_is_an_error(
+    project: tuple[Path, Path],
+) -> None:
+    ini, versions = project
+    table_t(versions)
+    revision_file(
+        versions,
+        "b2",
+        "a1",
+        """
+        op.add_column("t", sa.Column("m", sa.Integer))
+        op.zd_create_index("ix_t_n", "t", ["n"])
+        """,
+    )
+    assert ("ZD503", "error", "b2_rev.py", 12) in findings(ini)["b2"]
+
+
+def test_configure_takes_the_options_of_zdmigrate_run() -> None:
+    import zdmigrate.alembic
+    from zdmigrate.alembic.operations import OPTIONS
+
+    given = zdmigrate.alembic.configure(sleep_ratio=0.5, lock_timeout_ms=200)
+    assert given["transaction_per_migration"] is True
+    assert (given[OPTIONS].sleep_ratio, given[OPTIONS].lock_timeout_ms) == (0.5, 200)
+    with pytest.raises(BadInput, match="unknown option 'sleep'"):
+        zdmigrate.alembic.configure(sleep=1)
+
+
+def test_every_operation_has_its_op_name() -> None:
+    from alembic.operations import Operations
+
+    from zdmigrate.alembic.operations import operation_name
+    from zdmigrate.ops import OPERATIONS
+
+    names = {operation_name(o) for o in OPERATIONS.values()}
+    assert {"zd_rename_column", "zd_change_column_type", "zd_run_sql", "zd_set_not_null"} <= names
+    assert all(hasattr(Operations, name) for name in names | {"zd_rollback"})
+
+
+def test_rollback_of_an_alembic_project_goes_through_alembic_downgrade() -> None:
+    result = CliRunner().invoke(
+        main, ["rollback", str(EXAMPLE), "--database-url", "postgresql://127.0.0.1:1/x"]
+    )
+    assert result.exit_code == 2
+    assert "roll back Alembic revisions with `alembic downgrade`" in result.output

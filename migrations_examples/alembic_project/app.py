@@ -1,5 +1,7 @@
-"""The shop app's models at the two versions that overlap while revision 6f3b5d9e0a06 deploys:
-``old`` reads ``users.email``, ``new`` reads ``users.email_address``.
+"""The shop app's models at the versions that overlap while a revision deploys: ``old`` and
+``new`` around 6f3b5d9e0a06 (``users.email`` → ``email_address``, in place: unsafe), ``new``
+and ``titled`` around 8b5d1e3f4a08 (``products.name`` → ``title`` and ``price`` NUMERIC, by
+zdmigrate: both work throughout).
 
     zdmigrate plan migrations_examples/alembic_project/alembic.ini --range 5e2a:6f3b \\
         --old-app migrations_examples.alembic_project.app:old \\
@@ -8,10 +10,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeEngine
 
 
-def _models(email: str, quantity: type[Integer]) -> MetaData:
+def _models(
+    email: str, quantity: type[Integer], title: str = "name", price: TypeEngine[Any] | None = None
+) -> MetaData:
     metadata = MetaData()
     Table(
         "users",
@@ -27,8 +44,8 @@ def _models(email: str, quantity: type[Integer]) -> MetaData:
         metadata,
         Column("id", Integer, primary_key=True),
         Column("sku", String(40), nullable=False, unique=True),
-        Column("name", String(200), nullable=False),
-        Column("price", Integer, nullable=False),
+        Column(title, String(200), nullable=False),
+        Column("price", price if price is not None else Integer(), nullable=False),
     )
     Table(
         "orders",
@@ -52,3 +69,4 @@ def _models(email: str, quantity: type[Integer]) -> MetaData:
 
 old = _models("email", Integer)
 new = _models("email_address", BigInteger)
+titled = _models("email_address", BigInteger, "title", Numeric(12, 2))

@@ -1,6 +1,49 @@
 """zdmigrate and Alembic.
 
+In ``env.py``, one import and one argument::
+
+    import zdmigrate.alembic
+
+    context.configure(connection=connection, **zdmigrate.alembic.configure(sleep_ratio=0.5))
+
+Importing this package registers zdmigrate's operations as ``op.zd_*`` (see
+:mod:`zdmigrate.alembic.operations`); :func:`configure` gives them the run options.
+
 - :mod:`zdmigrate.alembic.history` reads a plain Alembic history from its ``alembic.ini``;
-- :mod:`zdmigrate.alembic.record` records each revision offline as SQL to plan
-  (``zdmigrate plan alembic.ini [--range A:B]``).
+- :mod:`zdmigrate.alembic.record` records each revision offline as a migration to plan or run
+  (``zdmigrate plan alembic.ini [--range A:B]``, ``zdmigrate run contract alembic.ini``).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+import zdmigrate.alembic.operations  # noqa: F401  (registers op.zd_*)
+from zdmigrate.errors import BadInput
+
+__all__ = ["configure"]
+
+
+def configure(**options: Any) -> dict[str, Any]:
+    """The arguments zdmigrate adds to ``context.configure(...)`` in ``env.py``.
+
+    ``options`` are :class:`~zdmigrate.run.options.RunOptions`, the options of ``zdmigrate
+    run`` (``batch_size``, ``target_batch_ms``, ``sleep_ratio``, ``max_lag_ms``,
+    ``replica_urls``, ``max_load``, ``critical_load``, ``pause_flag_file``, ``lock_timeout_ms``,
+    ``log_format``, …), for the expand and backfill that ``op.zd_*`` run. Each revision runs in
+    a transaction of its own (``transaction_per_migration``), so that one revision's zdmigrate
+    work commits nothing of another's.
+    """
+    from dataclasses import fields
+
+    from zdmigrate.alembic.operations import OPTIONS
+    from zdmigrate.run.options import RunOptions
+
+    known = {f.name for f in fields(RunOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise BadInput(
+            f"zdmigrate.alembic.configure: unknown option {unknown[0]!r}: expected one of "
+            + ", ".join(sorted(known))
+        )
+    return {"transaction_per_migration": True, OPTIONS: RunOptions(**options)}

@@ -12,8 +12,12 @@ import ast
 import configparser
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zdmigrate.errors import BadInput, MigrationLoadError
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,25 @@ def version_folders(ini: Path) -> tuple[list[Path], bool]:
     except (CommandError, KeyError, ValueError, configparser.Error) as exc:
         reason = " ".join(str(exc).split())
         raise MigrationLoadError(str(ini), f"not a usable alembic.ini: {reason}") from None
+    return version_folders_of(script)
+
+
+def version_folders_of(script: ScriptDirectory) -> tuple[list[Path], bool]:
     named = [Path(p) for p in script.version_locations]
     return named or [Path(script.dir) / "versions"], script.recursive_version_locations
 
 
 def read_history(ini: Path) -> list[Revision]:
-    """Every revision of the project, each after the ones it follows."""
+    """Every revision of the project configured by ``ini``, each after the ones it follows."""
+    revisions = read_history_in(*version_folders(ini))
+    if not revisions:
+        raise MigrationLoadError(str(ini), "no revisions in its version folders")
+    return revisions
+
+
+def read_history_in(folders: list[Path], recursive: bool) -> list[Revision]:
+    """Every revision in ``folders``, each after the ones it follows."""
     revisions: dict[str, Revision] = {}
-    folders, recursive = version_folders(ini)
     for folder in folders:
         files = folder.rglob("*.py") if recursive else folder.glob("*.py")
         for path in sorted(files) if folder.is_dir() else []:
@@ -64,8 +79,6 @@ def read_history(ini: Path) -> list[Revision]:
                 other = revisions[revision.id].path
                 raise MigrationLoadError(str(path), f"revision {revision.id!r} is also in {other}")
             revisions[revision.id] = revision
-    if not revisions:
-        raise MigrationLoadError(str(ini), "no revisions in its version folders")
     labelled = {label: r.id for r in revisions.values() for label in r.labels}
     for revision in list(revisions.values()):
         for down in revision.down:

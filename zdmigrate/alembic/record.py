@@ -17,6 +17,7 @@ rest of the history is still planned.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from zdmigrate.errors import MigrationLoadError
 from zdmigrate.findings import Finding, Severity, rule
-from zdmigrate.migration import Migration, import_file
+from zdmigrate.migration import Migration, checksum, import_file
 from zdmigrate.ops.run_sql import RunSQL
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from zdmigrate.alembic.history import Revision
     from zdmigrate.dialects import Dialect
+    from zdmigrate.ops.base import Operation
 
 NOT_RECORDED = rule(
     "ZD501",
@@ -50,6 +52,13 @@ PYTHON_SIDE_DEFAULT = rule(
     "A column added with a Python-side default= and no server_default.",
     "give the column server_default= (what the database fills in), and keep default= for the "
     "model if you like",
+)
+MIXED = rule(
+    "ZD503",
+    "alembic-mixed-revision",
+    Severity.ERROR,
+    "An Alembic revision calls both zdmigrate operations and plain Alembic operations.",
+    "move the plain operations to a revision of their own, before or after this one",
 )
 HEADER = "-- Running upgrade {down} -> {id}"
 """The comment Alembic's offline script puts before each revision's SQL; the PostgreSQL
@@ -87,19 +96,45 @@ def record(revision: Revision, dialect: Dialect) -> Migration:
     except (Exception, SystemExit) as exc:  # the revision's own code failed offline
         reason = f"{type(exc).__name__}: {exc}"
         return _not_recorded(revision, reason, recorder.line_in(exc))
+    if recorder.operations and not recorder.plain:
+        return Migration(
+            id=revision.id,
+            operations=recorder.operations,
+            path=where,
+            checksum=checksum(revision.path),
+            findings=tuple(recorder.findings),
+        )
     text, sources = _laid_out(
         HEADER.format(down=", ".join(revision.down), id=revision.id),
         recorder.statements,
         recorder.upgrade_line,
     )
+    findings = recorder.findings
+    if recorder.operations:  # planned, never run: its plain SQL would run under Alembic's lock
+        findings.append(
+            MIXED.finding(
+                f"revision {revision.id} calls zdmigrate operations and plain Alembic ones: "
+                "Alembic's transaction would hold the plain ones' locks while zdmigrate works "
+                "beside it, so `alembic upgrade` refuses it",
+                file=where,
+                line=recorder.plain[0],
+                phase="expand",
+            )
+        )
     operations = [RunSQL(text)] if recorder.statements else []
     return Migration(
         id=revision.id,
-        operations=operations,
+        operations=[*operations, *recorder.operations],
         path=where,
         sql_lines=sources,
-        findings=tuple(recorder.findings),
+        findings=tuple(findings),
     )
+
+
+def runs_in_zdmigrate(migration: Migration) -> bool:
+    """Whether a recorded revision is zdmigrate's to run: it has zdmigrate operations and no
+    plain ones (a plain revision is Alembic's; it is recorded to know the schema it makes)."""
+    return bool(migration.operations) and not migration.sql_lines
 
 
 def _laid_out(
@@ -180,16 +215,30 @@ class _Recorder:
         self.statements: list[tuple[str, int | None]] = []
         self.findings: list[Finding] = []
         self.upgrade_line = 1
+        self.operations: list[Operation] = []
+        """The zdmigrate operations the revision called (``op.zd_*``)."""
+        self.plain: list[int | None] = []
+        """The lines of the plain statements it emitted (not Alembic's BEGIN and COMMIT)."""
+        self._in_upgrade = False
 
     def run(self, upgrade: Callable[[], object], dialect: Dialect) -> None:
         from alembic.operations import Operations
         from alembic.runtime.migration import MigrationContext
 
+        from zdmigrate.alembic.operations import COLLECTED, RECORDING
+
         self.upgrade_line = getattr(getattr(upgrade, "__code__", None), "co_firstlineno", 1)
-        context = MigrationContext.configure(
-            dialect_name=dialect.name,
-            opts={"as_sql": True, "output_buffer": self, "literal_binds": True},
-        )
+        quiet = logging.getLogger("alembic.runtime.migration")
+        was = quiet.disabled
+        quiet.disabled = True  # its "Generating static SQL" is not for the user here
+        try:
+            context = MigrationContext.configure(
+                dialect_name=dialect.name,
+                opts={"as_sql": True, "output_buffer": self, "literal_binds": True},
+            )
+        finally:
+            quiet.disabled = was
+        setattr(context, RECORDING, True)
         impl = context.impl
         add_column = impl.add_column
 
@@ -198,6 +247,9 @@ class _Recorder:
             add_column(table_name, column, **kw)
 
         impl.add_column = checked_add_column  # type: ignore[method-assign]
+        from alembic import op
+
+        running = getattr(op, "_proxy", None)  # the `op` of a live upgrade that records
         failure: BaseException | None = None
         with Operations.context(context) as operations:  # which leaves `op` set if it raises
             offline = operations.get_bind()
@@ -205,18 +257,26 @@ class _Recorder:
             try:
                 if impl.transactional_ddl:
                     impl.emit_begin()
+                self._in_upgrade = True
                 upgrade()
+                self._in_upgrade = False
                 if impl.transactional_ddl:
                     impl.emit_commit()
             except (Exception, SystemExit) as exc:
                 failure = exc
+        if running is not None:
+            running._install_proxy()
         if failure is not None:
             raise failure
+        self.operations = list(context.__dict__.get(COLLECTED, []))
 
     def write(self, text: str) -> int:
         sql = text.strip()
         if sql:
-            self.statements.append((sql, self._calling_line()))
+            line = self._calling_line()
+            self.statements.append((sql, line))
+            if self._in_upgrade and sql.upper() not in ("BEGIN;", "COMMIT;"):
+                self.plain.append(line)
         return len(text)
 
     def flush(self) -> None:

@@ -264,12 +264,23 @@ def exc_table(exc: SchemaError) -> str | None:
 
 
 def operation_lines(path: Path) -> dict[int, int]:
-    """Operation position → the line it starts on, read from ``migration = Migration(...)``."""
+    """Operation position → the line it starts on, read from ``migration = Migration(...)``, or
+    from the ``op.zd_*(...)`` calls of an Alembic revision's ``upgrade()``."""
     try:
-        tree = ast.parse(path.read_text())
+        tree = ast.parse(path.read_text(encoding="utf-8-sig"))
     except (OSError, SyntaxError, ValueError):
         return {}
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
+            calls = [
+                n
+                for n in ast.walk(node)
+                if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr.startswith("zd_")
+            ]
+            calls.sort(key=lambda n: (n.lineno, n.col_offset))
+            return {i: call.lineno for i, call in enumerate(calls, 1)}
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else None

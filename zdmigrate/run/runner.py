@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,15 +129,32 @@ class Runner:
 
         A file is compiled after the migrations before it in its folder; several paths (files
         of different folders) after the migrations before the first of them in each folder.
+        ``path`` may also be an Alembic project's ``alembic.ini``: the phase is applied to the
+        revisions with zdmigrate operations that Alembic has run (see :mod:`zdmigrate.alembic`).
         """
+        release, wanted, applied_only = self._load(_paths(path))
+        return self.run_release(release, wanted, phase, applied_only=applied_only)
+
+    def run_release(
+        self,
+        release: Sequence[Migration],
+        wanted: Collection[str],
+        phase: Phase | str,
+        *,
+        applied_only: bool = False,
+    ) -> list[PhaseRun]:
+        """Apply ``phase`` to the migrations of ``release`` whose ids are ``wanted``, each
+        compiled after the ones before it in ``release``; with ``applied_only``, leave out
+        those this database has no record of."""
         wanted_phase = _run_phase(phase)
-        history, wanted = load_release(_paths(path))
         dialect = self._dialect()
         check_options(dialect, self.options)
-        compiled = _compile(history, wanted, dialect)
+        compiled = _compile(release, wanted, dialect)
         with self._lock(f"run {wanted_phase}", dialect):
             states = self._states()
-            _refuse_changed(history + wanted, states)
+            _refuse_changed(release, states)
+            if applied_only:
+                compiled = [c for c in compiled if c.migration.id in states]
             plan = [
                 (c, _decide(c.migration.id, states.get(c.migration.id), wanted_phase))
                 for c in compiled
@@ -229,16 +246,26 @@ class Runner:
     def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
         """Undo the migrations at ``path`` whose contract has not started, last first."""
         paths = _paths(path)
-        history, wanted = load_release(paths)
+        if len(paths) == 1 and paths[0].suffix == ".ini":
+            raise BadInput(
+                f"{paths[0]}: roll back Alembic revisions with `alembic downgrade`, which runs "
+                "op.zd_rollback() in their downgrade() and keeps Alembic's version in step"
+            )
+        release, wanted, _ = self._load(paths)
+        return self.rollback_release(release, wanted, folder=any(p.is_dir() for p in paths))
+
+    def rollback_release(
+        self, release: Sequence[Migration], wanted: Collection[str], *, folder: bool = False
+    ) -> list[PhaseRun]:
+        """Undo the migrations of ``release`` whose ids are ``wanted`` (see
+        :meth:`run_release`) and whose contract has not started, last first. ``folder``: those
+        whose contract ran may come before the ones undone, as in a folder."""
         dialect = self._dialect()
-        compiled = _compile(history, wanted, dialect)
+        compiled = _compile(release, wanted, dialect)
         with self._lock("rollback", dialect):
             states = self._states()
-            _refuse_changed(history + wanted, states)
-            undo = {
-                c.migration.id
-                for c in _rollback_plan(compiled, states, folder=any(p.is_dir() for p in paths))
-            }
+            _refuse_changed(release, states)
+            undo = {c.migration.id for c in _rollback_plan(compiled, states, folder=folder)}
             return [
                 self._roll_back(c, states[c.migration.id], dialect)
                 if c.migration.id in undo
@@ -493,6 +520,17 @@ class Runner:
         with self.engine.begin() as connection:
             state.ensure(connection)
 
+    def _load(self, paths: list[Path]) -> tuple[list[Migration], list[str], bool]:
+        """The release at ``paths``, the ids to run of it, and whether only those this
+        database has a record of: a folder or files, or an Alembic project's revisions."""
+        if len(paths) == 1 and paths[0].suffix == ".ini":
+            from zdmigrate.alembic.record import load_revisions, runs_in_zdmigrate
+
+            history, wanted = load_revisions(paths[0], self._dialect(), None)
+            return history + wanted, [m.id for m in wanted if runs_in_zdmigrate(m)], True
+        history, wanted = load_release(paths)
+        return history + wanted, [m.id for m in wanted], False
+
     def _dialect(self) -> Dialect:
         with self._connection() as connection:
             return dialect_for(connection)
@@ -527,14 +565,17 @@ def _previous(phase: Phase) -> Phase | None:
 
 
 def _compile(
-    history: list[Migration], wanted: list[Migration], dialect: Dialect
+    release: Sequence[Migration], wanted: Collection[str], dialect: Dialect
 ) -> list[CompiledMigration]:
-    """Compile ``wanted`` after ``history``, from an empty schema: the same steps on every
-    run, whatever the database looks like half-way through a phase."""
-    return compile_release(history, wanted, dialect, Schema())[1]
+    """Compile ``release`` from an empty schema, each migration after the ones before it (the
+    same steps on every run, whatever the database looks like half-way through a phase), and
+    keep the ``wanted`` ones."""
+    return [
+        c for c in compile_release([], release, dialect, Schema())[1] if c.migration.id in wanted
+    ]
 
 
-def _refuse_changed(migrations: list[Migration], states: dict[str, MigrationState]) -> None:
+def _refuse_changed(migrations: Sequence[Migration], states: dict[str, MigrationState]) -> None:
     for migration in migrations:
         current = states.get(migration.id)
         if current is None or current.status == "rolled_back":

@@ -1,11 +1,14 @@
-"""Alembic's env.py for the shop example: the stock template, reading the database URL from
-ZDMIGRATE_DATABASE_URL when it is set, one transaction per revision."""
+"""Alembic's env.py for the shop example: the stock template, with zdmigrate's two lines (the
+import, and ``**zdmigrate.alembic.configure(...)``), reading the database URL from
+ZDMIGRATE_DATABASE_URL (or ``-x url=...``) when it is given."""
 
 import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+
+import zdmigrate.alembic
 
 config = context.config
 if config.config_file_name is not None:
@@ -33,7 +36,8 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with engine.connect() as connection:
-        context.configure(connection=connection, transaction_per_migration=True)
+        # The options of `zdmigrate run`, for the expand and backfill of op.zd_* operations.
+        context.configure(connection=connection, **zdmigrate.alembic.configure(lock_timeout_ms=500))
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,185 @@
+"""zdmigrate's operations in Alembic revisions: ``op.zd_rename_column(...)`` and the rest.
+
+Each operation of :mod:`zdmigrate.ops` is registered through Alembic's operations plugin
+mechanism as ``op.zd_<its name in snake case>``, with the same arguments:
+``op.zd_rename_column("users", "email", "email_address")`` is
+``ops.RenameColumn("users", "email", "email_address")``. A revision whose ``upgrade()`` calls
+them is one zdmigrate migration, with the revision's id, made of those operations; it has no
+plain Alembic operations (ZD503): Alembic's transaction would hold their locks while zdmigrate
+works beside it.
+
+- Under ``alembic upgrade``, the first such call runs the revision's expand and then its
+  backfill, batched and throttled, through zdmigrate's runner on connections of its own, after
+  committing Alembic's transaction (as ``autocommit_block()`` does) so that nothing of Alembic's
+  is held meanwhile; the calls after it find them done. Alembic records the revision as applied
+  only once both are: a run that was killed is run again by the next ``alembic upgrade``, and
+  zdmigrate resumes where it stopped. Contract comes later, as a step of its own:
+  ``zdmigrate run contract alembic.ini``.
+- ``op.zd_rollback()`` in ``downgrade()`` rolls back what ``upgrade()`` ran; after contract
+  it is refused.
+- Recorded offline (``zdmigrate plan alembic.ini``, ``zdmigrate run PHASE alembic.ini``), the
+  calls only collect the operations. Alembic's own offline mode (``alembic upgrade --sql``)
+  cannot run a batched backfill, and refuses them.
+
+Options (batch size, throttling, lock timeout, …) come from ``env.py``: see
+:func:`zdmigrate.alembic.configure`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic.operations import MigrateOperation, Operations
+
+from zdmigrate.errors import BadInput
+from zdmigrate.ops import OPERATIONS
+from zdmigrate.steps import Phase
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+
+    from zdmigrate.migration import Migration
+    from zdmigrate.ops.base import Operation
+    from zdmigrate.run.runner import Runner
+
+COLLECTED = "_zdmigrate_operations"
+"""The attribute of a MigrationContext that holds the operations its revisions called."""
+RECORDING = "_zdmigrate_recording"
+"""Set on the offline MigrationContext of a record: the calls only collect."""
+OPTIONS = "zdmigrate_options"
+"""The key of the run options in the MigrationContext's opts (see :func:`configure`)."""
+
+
+class ZdmigrateOperation(MigrateOperation):
+    """One zdmigrate operation called through ``op``."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+
+
+class RollbackOperation(MigrateOperation):
+    """``op.zd_rollback()``: undo the zdmigrate operations of the revision it is called from."""
+
+    @classmethod
+    def zd_rollback(cls, operations: Operations) -> None:
+        """Roll back what this revision's zdmigrate operations ran (before contract)."""
+        operations.invoke(cls())
+
+
+def operation_name(operation: type[Operation]) -> str:
+    """``RenameColumn`` → ``zd_rename_column``, ``RunSQL`` → ``zd_run_sql``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", operation.__name__)
+    return "zd_" + words.lower()
+
+
+def _register(operation: type[Operation]) -> None:
+    name = operation_name(operation)
+
+    def build(cls: Any, operations: Operations, *args: Any, **kwargs: Any) -> None:
+        operations.invoke(cls(operation(*args, **kwargs)))
+
+    build.__name__ = name
+    build.__doc__ = f"``ops.{operation.__name__}(...)``, run by zdmigrate (see zdmigrate.alembic)."
+    wrapper = type(f"Zd{operation.__name__}Op", (ZdmigrateOperation,), {name: classmethod(build)})
+    Operations.register_operation(name)(wrapper)
+
+
+for _operation in OPERATIONS.values():
+    _register(_operation)
+Operations.register_operation("zd_rollback")(RollbackOperation)
+
+
+@Operations.implementation_for(ZdmigrateOperation)
+def _collect_or_run(operations: Operations, operation: ZdmigrateOperation) -> None:
+    context = operations.migration_context
+    context.__dict__.setdefault(COLLECTED, []).append(operation.operation)
+    if getattr(context, RECORDING, False):
+        return
+    if context.as_sql:
+        from alembic.util import CommandError
+
+        raise CommandError(
+            "zdmigrate operations do not run in Alembic's offline mode (--sql): their backfill "
+            "is batched against the live database; `zdmigrate plan alembic.ini` shows their SQL"
+        )
+    revision, path = _calling_revision()
+    done = context.__dict__.setdefault("_zdmigrate_done", set())
+    if revision in done:
+        return
+    done.add(revision)
+    with _as_alembic_errors(), context.autocommit_block(), _runner(context) as runner:
+        release = _release_up_to(context, revision, path)
+        for phase in (Phase.EXPAND, Phase.BACKFILL):
+            runner.run_release(release, [revision], phase)
+
+
+@Operations.implementation_for(RollbackOperation)
+def _roll_back(operations: Operations, operation: RollbackOperation) -> None:
+    context = operations.migration_context
+    if getattr(context, RECORDING, False) or context.as_sql:
+        return
+    revision, path = _calling_revision()
+    with _as_alembic_errors(), context.autocommit_block(), _runner(context) as runner:
+        runner.rollback_release(_release_up_to(context, revision, path), [revision])
+
+
+@contextmanager
+def _as_alembic_errors() -> Iterator[None]:
+    """zdmigrate's refusals and failures as Alembic's CommandError, which its command line
+    prints as one line ("FAILED: …"), and which rolls back the revision's transaction."""
+    from alembic.util import CommandError
+
+    from zdmigrate.errors import ZdmigrateError
+
+    try:
+        yield
+    except ZdmigrateError as exc:
+        raise CommandError(f"zdmigrate: {exc}") from exc
+
+
+def _calling_revision() -> tuple[str, Path]:
+    """The revision whose code called ``op``: the first module up the stack that declares
+    ``revision`` and ``down_revision``."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        names = frame.f_globals
+        if isinstance(names.get("revision"), str) and "down_revision" in names:
+            return names["revision"], Path(names["__file__"])
+        frame = frame.f_back  # type: ignore[assignment]
+    raise BadInput("op.zd_* is called from outside an Alembic revision's upgrade()/downgrade()")
+
+
+def _release_up_to(context: MigrationContext, revision: str, path: Path) -> list[Migration]:
+    """The revisions up to ``revision``, recorded, ``revision`` last; refused if ``revision``
+    also has plain operations, or could not be recorded."""
+    from zdmigrate.alembic.history import read_history_in, select, version_folders_of
+    from zdmigrate.alembic.record import record, runs_in_zdmigrate
+    from zdmigrate.engine import dialect_for
+
+    if context.script is not None:
+        folders, recursive = version_folders_of(context.script)
+    else:
+        folders, recursive = [path.parent], False
+    _, wanted = select(read_history_in(folders, recursive), f"base:{revision}")
+    assert context.connection is not None
+    dialect = dialect_for(context.connection)
+    release = [record(r, dialect) for r in wanted]
+    last = release[-1]
+    if not runs_in_zdmigrate(last):
+        why = "; ".join(f.message for f in last.findings) or "it has no zdmigrate operation"
+        raise BadInput(f"{path}: {why}")
+    return release
+
+
+def _runner(context: MigrationContext) -> Runner:
+    from zdmigrate.run.options import RunOptions
+    from zdmigrate.run.runner import Runner
+
+    assert context.connection is not None
+    options = context.opts.get(OPTIONS) or RunOptions()
+    return Runner(context.connection.engine, options)
