@@ -123,6 +123,33 @@ def _app(version: str):  # type: ignore[no-untyped-def]
     )
 
 
+def test_foreign_keys_and_unique_constraints_are_judged(project: tuple[Path, Path]) -> None:
+    ini, versions = project
+    table_t(versions)
+    revision_file(
+        versions,
+        "b2",
+        "a1",
+        """
+        op.create_table(
+            "u", sa.Column("id", sa.Integer, primary_key=True), sa.Column("t_id", sa.Integer)
+        )
+        """,
+    )
+    revision_file(
+        versions,
+        "c3",
+        "b2",
+        """
+        op.create_foreign_key("fk_u_t", "u", "t", ["t_id"], ["id"])
+        op.create_unique_constraint("uq_t_n", "t", ["n"])
+        """,
+    )
+    codes = {(code, line) for code, severity, _, line in findings(ini)["c3"] if severity != "info"}
+    assert {code for code, line in codes if line == 12} >= {"ZD310"}  # validated under its lock
+    assert {code for code, line in codes if line == 13} >= {"ZD312"}  # indexed under its lock
+
+
 def test_concurrently_outside_an_autocommit_block_fails_in_the_revisions_transaction(
     project: tuple[Path, Path],
 ) -> None:
@@ -321,7 +348,7 @@ def test_the_example_project_runs_for_real_up_and_down(
         try:
             with probe.connect() as connection:
                 version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-                assert version.scalar() == "8b5d1e3f4a08"
+                assert version.scalar() == "9c6e2f4a5b09"
                 tables = set(inspect(connection).get_table_names())
                 assert {"users", "products", "orders", "order_items"} <= tables
                 columns = {c["name"] for c in inspect(connection).get_columns("users")}
