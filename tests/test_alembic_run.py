@@ -9,6 +9,9 @@ The example project (``migrations_examples/alembic_project``) runs on a database
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +24,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
+from click.testing import CliRunner
 
 from migrations_examples.alembic_project import app
+from zdmigrate.cli import main
 from zdmigrate.run.runner import Runner
 
 EXAMPLE = Path(__file__).parent.parent / "migrations_examples" / "alembic_project" / "alembic.ini"
@@ -195,3 +200,101 @@ def test_a_downgrade_before_contract_undoes_it_and_loses_nothing(
         assert "ix_orders_status" not in indexes
     command.upgrade(config, "head")  # and it can be run again
     assert version(engine) == HEAD
+
+
+def test_an_upgrade_killed_in_the_backfill_is_resumed_by_the_next(
+    project: tuple[Config, sa.Engine, str], tmp_path: Path
+) -> None:
+    """kill -9 of ``alembic upgrade`` half-way through a zdmigrate backfill: Alembic has not
+    recorded the revision, so the next upgrade runs it again, and zdmigrate goes on from its
+    checkpoint: every row filled once, none missed."""
+    _, engine, url = project
+    copy = copy_of_the_example(tmp_path).parent.parent
+    env = copy / "alembic" / "env.py"
+    slow = "batch_size=200, min_batch_size=200, max_batch_size=200, sleep_ratio=4"
+    env.write_text(env.read_text().replace("lock_timeout_ms=500", slow))
+    alembic = Path(sys.executable).parent / "alembic"
+    upgrade = [str(alembic), "-c", str(copy / "alembic.ini"), "upgrade", "head"]
+    process = subprocess.Popen(upgrade, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        with Runner(url) as runner:
+            while time.monotonic() < deadline:
+                states = {s.id: s for s in runner.status()}
+                if TITLES in states and states[TITLES].rows_done >= 2000:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the backfill did not get going")
+        process.kill()  # SIGKILL: no cleanup, no rollback by the process
+    finally:
+        process.wait(timeout=30)
+    with Runner(url) as runner:
+        killed = {s.id: s for s in runner.status()}[TITLES]
+    assert killed.phase == "backfill" and not killed.has_reached("backfill")
+    assert version(engine) == BEFORE
+    command.upgrade(Config(str(copy / "alembic.ini")), "head")
+    assert version(engine) == HEAD
+    with Runner(url) as runner:
+        done = {s.id: s for s in runner.status()}[TITLES]
+    assert done.has_reached("backfill")
+    assert done.rows_done == SEEDS  # each row once: the resumed run went on from the checkpoint
+    found = rows(engine)
+    assert found == {i + 1: (f"Mug {i}", Decimal(i % 50)) for i in range(SEEDS)}
+
+
+def copy_of_the_example(tmp_path: Path) -> Path:
+    """The example project copied, to change: returns its versions folder."""
+    copy = tmp_path / "alembic_project"
+    shutil.copytree(EXAMPLE.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy / "alembic" / "versions"
+
+
+def test_contract_is_for_the_revisions_alembic_has_applied(
+    project: tuple[Config, sa.Engine, str],
+) -> None:
+    config, _, url = project
+    command.upgrade(config, "head")
+    command.downgrade(config, TITLES)  # 9c6e2f4a5b09 is undone: only 8b5d1e3f4a08 applies
+    with Runner(url) as runner:
+        done = runner.run(EXAMPLE, "contract")
+    assert [(d.migration, d.outcome) for d in done] == [(TITLES, "done")]
+    result = CliRunner().invoke(main, ["run", "expand", str(EXAMPLE), "--database-url", url])
+    assert result.exit_code == 2
+    assert "`alembic upgrade` runs the expand and backfill" in result.output
+
+
+def test_a_zdmigrate_revision_refuses_offline_mode_both_ways(
+    project: tuple[Config, sa.Engine, str],
+) -> None:
+    config, engine, _ = project
+    with pytest.raises(CommandError, match="do not run in Alembic's offline mode"):
+        command.upgrade(config, f"{BEFORE}:head", sql=True)
+    command.upgrade(config, "head")
+    with pytest.raises(CommandError, match=r"op.zd_rollback\(\) does not run in Alembic's offline"):
+        command.downgrade(config, f"{HEAD}:{TITLES}", sql=True)
+    assert version(engine) == HEAD
+
+
+def test_a_revision_before_that_cannot_be_recorded_is_named(
+    project: tuple[Config, sa.Engine, str], tmp_path: Path
+) -> None:
+    _, engine, _ = project
+    versions = copy_of_the_example(tmp_path)
+    (versions / "aa11_tags.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f"revision = 'aa11'\ndown_revision = {HEAD!r}\n\n\n"
+        "def upgrade():\n"
+        "    if not sa.inspect(op.get_bind()).has_table('tags'):\n"
+        "        op.create_table('tags', sa.Column('id', sa.Integer, primary_key=True),"
+        " sa.Column('label', sa.String(40)))\n"
+    )
+    (versions / "bb22_tags.py").write_text(
+        "from alembic import op\nimport zdmigrate.alembic\n\n"
+        "revision = 'bb22'\ndown_revision = 'aa11'\n\n\n"
+        "def upgrade():\n    op.zd_rename_column('tags', 'label', 'name')\n"
+    )
+    config = Config(str(versions.parent.parent / "alembic.ini"))
+    with pytest.raises(CommandError, match=r"aa11 \(.*aa11_tags.py\) could not be recorded"):
+        command.upgrade(config, "head")
+    assert version(engine) == "aa11"  # the plain revision ran; the zdmigrate one did not

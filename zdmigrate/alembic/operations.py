@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alembic.operations import MigrateOperation, Operations
+from sqlalchemy.exc import DBAPIError
 
 from zdmigrate.errors import BadInput
 from zdmigrate.ops import OPERATIONS
@@ -42,6 +43,7 @@ from zdmigrate.steps import Phase
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import Connection
 
     from zdmigrate.migration import Migration
     from zdmigrate.ops.base import Operation
@@ -107,25 +109,55 @@ def _collect_or_run(operations: Operations, operation: ZdmigrateOperation) -> No
             "zdmigrate operations do not run in Alembic's offline mode (--sql): their backfill "
             "is batched against the live database; `zdmigrate plan alembic.ini` shows their SQL"
         )
-    revision, path = _calling_revision()
-    done = context.__dict__.setdefault("_zdmigrate_done", set())
-    if revision in done:
-        return
-    done.add(revision)
-    with _as_alembic_errors(), context.autocommit_block(), _runner(context) as runner:
+    with _as_alembic_errors():
+        revision, path = _calling_revision()
+        done = context.__dict__.setdefault("_zdmigrate_done", set())
+        if revision in done:
+            return
+        done.add(revision)
         release = _release_up_to(context, revision, path)
-        for phase in (Phase.EXPAND, Phase.BACKFILL):
-            runner.run_release(release, [revision], phase)
+        with context.autocommit_block(), _runner(context) as runner, _unrecorded_noted(release):
+            for phase in (Phase.EXPAND, Phase.BACKFILL):
+                runner.run_release(release, [revision], phase)
 
 
 @Operations.implementation_for(RollbackOperation)
 def _roll_back(operations: Operations, operation: RollbackOperation) -> None:
     context = operations.migration_context
-    if getattr(context, RECORDING, False) or context.as_sql:
+    if getattr(context, RECORDING, False):
         return
-    revision, path = _calling_revision()
-    with _as_alembic_errors(), context.autocommit_block(), _runner(context) as runner:
-        runner.rollback_release(_release_up_to(context, revision, path), [revision])
+    with _as_alembic_errors():
+        if context.as_sql:
+            raise BadInput(
+                "op.zd_rollback() does not run in Alembic's offline mode (--sql): a script "
+                "from it would move the version back and undo nothing"
+            )
+        revision, path = _calling_revision()
+        release = _release_up_to(context, revision, path)
+        with context.autocommit_block(), _runner(context) as runner, _unrecorded_noted(release):
+            runner.rollback_release(release, [revision])
+
+
+@contextmanager
+def _unrecorded_noted(release: list[Migration]) -> Iterator[None]:
+    """A schema error of a revision compiled after revisions that could not be recorded
+    offline, with those named: what they made is missing from the schema it was compiled on."""
+    from zdmigrate.alembic.record import NOT_RECORDED
+    from zdmigrate.errors import SchemaError
+
+    try:
+        yield
+    except SchemaError as exc:
+        unknown = [m for m in release if any(f.code == NOT_RECORDED.code for f in m.findings)]
+        if not unknown:
+            raise
+        names = ", ".join(f"{m.id} ({m.path})" for m in unknown)
+        raise BadInput(
+            f"{exc}; zdmigrate compiles a revision after the ones before it, recorded offline, "
+            f"and {names} could not be recorded (see `zdmigrate plan alembic.ini`, ZD501): "
+            "what it made is not in that schema. Make it recordable, or move the change into "
+            "zdmigrate operations"
+        ) from exc
 
 
 @contextmanager
@@ -140,6 +172,37 @@ def _as_alembic_errors() -> Iterator[None]:
         yield
     except ZdmigrateError as exc:
         raise CommandError(f"zdmigrate: {exc}") from exc
+
+
+def release_to_contract(
+    ini: Path, connection: Connection, phase: Phase | str
+) -> tuple[list[Migration], list[str]]:
+    """For ``zdmigrate run contract alembic.ini``: the project's revisions, recorded, and the
+    ids of the zdmigrate ones that Alembic has applied on this database (the revisions up to
+    the heads of its ``alembic_version`` table). Expand and backfill are ``alembic upgrade``'s."""
+    from zdmigrate.alembic.history import read_history, select
+    from zdmigrate.alembic.record import record, runs_in_zdmigrate
+    from zdmigrate.engine import dialect_for
+
+    if phase != Phase.CONTRACT:
+        raise BadInput(
+            f"{ini}: `alembic upgrade` runs the expand and backfill of zdmigrate revisions "
+            "(again after a failure, resuming); `zdmigrate run contract` is the step left"
+        )
+    try:
+        heads = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        applied_heads = [str(head) for head in heads.scalars()]
+    except DBAPIError:
+        raise BadInput(f"{ini}: no alembic_version table here: Alembic has not run") from None
+    finally:
+        connection.rollback()
+    revisions = read_history(ini)
+    applied: set[str] = set()
+    for head in applied_heads:
+        applied |= {r.id for r in select(revisions, f"base:{head}")[1]}
+    dialect = dialect_for(connection)
+    release = [record(r, dialect) for r in revisions]
+    return release, [m.id for m in release if m.id in applied and runs_in_zdmigrate(m)]
 
 
 def _calling_revision() -> tuple[str, Path]:

@@ -132,8 +132,16 @@ class Runner:
         ``path`` may also be an Alembic project's ``alembic.ini``: the phase is applied to the
         revisions with zdmigrate operations that Alembic has run (see :mod:`zdmigrate.alembic`).
         """
-        release, wanted, applied_only = self._load(_paths(path))
-        return self.run_release(release, wanted, phase, applied_only=applied_only)
+        paths = _paths(path)
+        if _is_alembic(paths):
+            from zdmigrate.alembic.operations import release_to_contract
+
+            with self._connection() as connection:
+                release, wanted = release_to_contract(paths[0], connection, phase)
+            return self.run_release(release, wanted, phase, applied_only=True)
+        history, wanted_migrations = load_release(paths)
+        wanted = [m.id for m in wanted_migrations]
+        return self.run_release(history + wanted_migrations, wanted, phase)
 
     def run_release(
         self,
@@ -246,13 +254,14 @@ class Runner:
     def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
         """Undo the migrations at ``path`` whose contract has not started, last first."""
         paths = _paths(path)
-        if len(paths) == 1 and paths[0].suffix == ".ini":
+        if _is_alembic(paths):
             raise BadInput(
                 f"{paths[0]}: roll back Alembic revisions with `alembic downgrade`, which runs "
                 "op.zd_rollback() in their downgrade() and keeps Alembic's version in step"
             )
-        release, wanted, _ = self._load(paths)
-        return self.rollback_release(release, wanted, folder=any(p.is_dir() for p in paths))
+        history, wanted = load_release(paths)
+        folder = any(p.is_dir() for p in paths)
+        return self.rollback_release(history + wanted, [m.id for m in wanted], folder=folder)
 
     def rollback_release(
         self, release: Sequence[Migration], wanted: Collection[str], *, folder: bool = False
@@ -520,17 +529,6 @@ class Runner:
         with self.engine.begin() as connection:
             state.ensure(connection)
 
-    def _load(self, paths: list[Path]) -> tuple[list[Migration], list[str], bool]:
-        """The release at ``paths``, the ids to run of it, and whether only those this
-        database has a record of: a folder or files, or an Alembic project's revisions."""
-        if len(paths) == 1 and paths[0].suffix == ".ini":
-            from zdmigrate.alembic.record import load_revisions, runs_in_zdmigrate
-
-            history, wanted = load_revisions(paths[0], self._dialect(), None)
-            return history + wanted, [m.id for m in wanted if runs_in_zdmigrate(m)], True
-        history, wanted = load_release(paths)
-        return history + wanted, [m.id for m in wanted], False
-
     def _dialect(self) -> Dialect:
         with self._connection() as connection:
             return dialect_for(connection)
@@ -551,6 +549,11 @@ class Runner:
 
 def _paths(path: AnyPath | Sequence[AnyPath]) -> list[Path]:
     return [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+
+
+def _is_alembic(paths: list[Path]) -> bool:
+    """An Alembic project's ``alembic.ini``, given as the one path."""
+    return len(paths) == 1 and paths[0].suffix == ".ini"
 
 
 def _run_phase(phase: Phase | str) -> Phase:
