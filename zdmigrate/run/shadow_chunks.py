@@ -262,22 +262,28 @@ class Verifier:
                 while (chunk := self._todo.get()) is not None:
                     if self._failure is not None:
                         return
-                    if chunk.check and self._differs(connection, chunk):
-                        self._repairs.put(chunk)
-                        if (failure := self._repaired.get()) is not None:
-                            self._failure = self._failure or failure
-                            return
+                    rows = chunk.rows
+                    if chunk.check:
+                        differs, rows = self._differs(connection, chunk)
+                        if differs:
+                            self._repairs.put(chunk)
+                            if (failure := self._repaired.get()) is not None:
+                                self._failure = self._failure or failure
+                                return
                     assert chunk.key is not None
-                    self.on_checkpoint(chunk.key, chunk.rows)
+                    self.on_checkpoint(chunk.key, rows)
         except BaseException as exc:
             self._failure = self._failure or exc
 
-    def _differs(self, connection: sa.Connection, chunk: _Chunk) -> bool:
+    def _differs(self, connection: sa.Connection, chunk: _Chunk) -> tuple[bool, int]:
+        """Whether the chunk differs from the original; and the rows the original holds in
+        it, which its checkpoint counts as copied: a chunk copied before a kill and walked
+        again after it inserts none, its rows being there already."""
         c = self.chunks
         sums = sa.text(c.sql.both_sums_sql(c.copy, c.copied, first=chunk.first))
         n, summed, held_n, held_summed = connection.execute(sums, chunk.binds).one()
         connection.rollback()
-        return bool((n, summed) != (held_n, held_summed))
+        return (n, summed) != (held_n, held_summed), int(n)
 
 
 class _Closed(Exception):
