@@ -379,15 +379,18 @@ def expand_behind_a_long_transaction(
         wait_for(lambda: caplog.text.count("retry") >= 1, "a retry")
         with target.connect() as app:
             while caplog.text.count("retry") < retries:
-                started = time.monotonic()
                 # One statement per transaction: on MySQL/MariaDB a transaction that read the
                 # table and then writes it, while an ALTER waits for the table's metadata lock,
-                # is a deadlock (error 1213) that the server breaks by failing the app.
-                app.exec_driver_sql("SELECT COUNT(*) FROM rn_locked").scalar()
-                app.commit()
-                app.exec_driver_sql("INSERT INTO rn_locked (y) VALUES (0)")
-                app.commit()
-                waits.append(time.monotonic() - started)
+                # is a deadlock (error 1213) that the server breaks by failing the app. Each is
+                # timed on its own: the two can queue behind two attempts of the ALTER.
+                for statement in (
+                    "SELECT COUNT(*) FROM rn_locked",
+                    "INSERT INTO rn_locked (y) VALUES (0)",
+                ):
+                    started = time.monotonic()
+                    app.exec_driver_sql(statement)
+                    app.commit()
+                    waits.append(time.monotonic() - started)
                 time.sleep(0.005)
         assert expand.is_alive(), "expand cannot finish while the transaction holds its lock"
         long_transaction.rollback()
