@@ -231,7 +231,8 @@ def _release_up_to(context: MigrationContext, revision: str, path: Path) -> list
     _, wanted = select(read_history_in(folders, recursive), f"base:{revision}")
     assert context.connection is not None
     dialect = dialect_for(context.connection)
-    release = [record(r, dialect) for r in wanted]
+    recorded = context.__dict__.setdefault("_zdmigrate_recorded", {})  # one upgrade's records
+    release = [recorded.get(r.id) or recorded.setdefault(r.id, record(r, dialect)) for r in wanted]
     last = release[-1]
     if not runs_in_zdmigrate(last):
         why = "; ".join(f.message for f in last.findings) or "it has no zdmigrate operation"
