@@ -11,6 +11,8 @@ warning and later statements see what earlier ones made.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,28 @@ if TYPE_CHECKING:
     from zdmigrate.findings import Finding
     from zdmigrate.schema import Schema
     from zdmigrate.steps import Statement
+
+
+IGNORE = re.compile(
+    r"zdmigrate:\s*ignore\s+(ZD\d+(?:\s*,\s*ZD\d+)*)\s*(.*?)\s*(?:\*/)?\s*$", re.IGNORECASE
+)
+
+
+def ignores_at(
+    line: int, comments: Mapping[int, Sequence[str]], code_lines: Container[int]
+) -> dict[str, str]:
+    """Rule code → reason, from ``-- zdmigrate: ignore ZD301[,ZD302] reason`` comments on
+    ``line`` (a statement's first) or on the comment-only lines just above it. ``comments``:
+    comment texts by line; ``code_lines``: the lines that hold code."""
+    lines = [line]
+    while line - len(lines) in comments and line - len(lines) not in code_lines:
+        lines.append(line - len(lines))
+    found: dict[str, str] = {}
+    for comment_line in reversed(lines):
+        for comment in comments.get(comment_line, ()):
+            if marked := IGNORE.search(comment):
+                found |= dict.fromkeys(re.split(r"\s*,\s*", marked[1].upper()), marked[2])
+    return found
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
+from zdmigrate.analyze import ignores_at
+
 if TYPE_CHECKING:
     from sqlglot import Token
-
-IGNORE_MARK = "zdmigrate:"
 
 
 class SourceText:
@@ -48,23 +48,7 @@ class SourceText:
     def ignores(self, line: int) -> dict[str, str]:
         """Rule code → reason, from ``-- zdmigrate: ignore ZD401[,ZD402] reason`` on ``line``
         or on the comment-only lines just above it."""
-        lines = [line]
-        above = line - 1
-        while above in self.comments and above not in self.token_lines:
-            lines.append(above)
-            above -= 1
-        found: dict[str, str] = {}
-        for text in (t for n in lines for t in self.comments.get(n, [])):
-            body = text.lstrip("-#/* ").removesuffix("*/").strip()
-            if not body.lower().startswith(IGNORE_MARK):
-                continue
-            parts = body[len(IGNORE_MARK) :].replace(",", " ").split()
-            if not parts or parts[0].lower() != "ignore":
-                continue
-            codes = [p.upper() for p in parts[1:] if p.upper().startswith("ZD")]
-            reason = " ".join(parts[1 + len(codes) :])
-            found.update(dict.fromkeys(codes, reason))
-        return found
+        return ignores_at(line, self.comments, self.token_lines)
 
 
 def _gap_comments(sql: str, start: int, end: int) -> list[tuple[int, str]]:

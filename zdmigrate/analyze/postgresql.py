@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from pglast import ast, parse_sql
 from pglast.parser import ParseError, scan
 
-from zdmigrate.analyze import Analysis, AnalyzedStatement
+from zdmigrate.analyze import Analysis, AnalyzedStatement, ignores_at
 from zdmigrate.analyze import postgresql_rules as rules
 from zdmigrate.analyze.postgresql_facts import (
     BLOCKS,
@@ -61,9 +61,6 @@ if TYPE_CHECKING:
     from zdmigrate.schema import Schema
     from zdmigrate.steps import Statement
 
-IGNORE = re.compile(
-    r"zdmigrate:\s*ignore\s+(ZD\d+(?:\s*,\s*ZD\d+)*)\s*(.*?)\s*(?:\*/)?\s*$", re.IGNORECASE
-)
 DOWN_MARKER = re.compile(r"--\s*(migrate:down|\+goose\s+down)\b", re.IGNORECASE)
 NO_TRANSACTION_MARKER = re.compile(
     r"--\s*(migrate:up\b.*\btransaction:false|\+goose\s+no\s+transaction|running\s+upgrade\b)",
@@ -144,16 +141,7 @@ def _split(sql: str) -> tuple[list[_RawStatement], bool]:
         start: int = raw.stmt_location or 0
         text = sql[start : start + (raw.stmt_len or end)].strip()
         line = line_of(start)
-        lines = [line]
-        while line - len(lines) in comments and line - len(lines) not in code_lines:
-            lines.append(line - len(lines))
-        ignores: dict[str, str] = {}
-        for comment_line in reversed(lines):
-            for comment in comments.get(comment_line, ()):
-                found = IGNORE.search(comment)
-                if found:
-                    for code in re.split(r"\s*,\s*", found[1].upper()):
-                        ignores[code] = found[2]
+        ignores = ignores_at(line, comments, code_lines)
         statements.append(_RawStatement(raw.stmt, text, line, ignores))
     return statements, unwrapped
 
