@@ -298,3 +298,30 @@ def test_a_revision_before_that_cannot_be_recorded_is_named(
     with pytest.raises(CommandError, match=r"aa11 \(.*aa11_tags.py\) could not be recorded"):
         command.upgrade(config, "head")
     assert version(engine) == "aa11"  # the plain revision ran; the zdmigrate one did not
+
+
+def test_a_plain_revision_behind_a_long_transaction_fails_fast(
+    project: tuple[Config, sa.Engine, str], tmp_path: Path
+) -> None:
+    """With zdmigrate in env.py, a plain revision's DDL waits at most the lock timeout for
+    its lock, instead of queueing the apps' queries behind it; run again, it goes through."""
+    _, engine, _ = project
+    versions = copy_of_the_example(tmp_path)
+    (versions / "cc33_color.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f"revision = 'cc33'\ndown_revision = {BEFORE!r}\n\n\n"
+        "def upgrade():\n    op.add_column('products', sa.Column('color', sa.String(20)))\n"
+    )
+    for zdmigrate_revision in versions.glob("[89]*_zd_*.py"):
+        zdmigrate_revision.unlink()
+    config = Config(str(versions.parent.parent / "alembic.ini"))
+    with engine.connect() as long_transaction:
+        long_transaction.exec_driver_sql("SELECT * FROM products")  # holds its lock, open
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError):
+            command.upgrade(config, "head")
+        waited = time.monotonic() - started
+    assert waited < 5, f"the upgrade waited {waited:.1f} s"
+    assert version(engine) == BEFORE
+    command.upgrade(config, "head")
+    assert version(engine) == "cc33"

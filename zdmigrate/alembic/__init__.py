@@ -4,7 +4,9 @@ In ``env.py``, one import and one argument::
 
     import zdmigrate.alembic
 
-    context.configure(connection=connection, **zdmigrate.alembic.configure(sleep_ratio=0.5))
+    context.configure(
+        connection=connection, **zdmigrate.alembic.configure(connection, sleep_ratio=0.5)
+    )
 
 Importing this package registers zdmigrate's operations as ``op.zd_*`` (see
 :mod:`zdmigrate.alembic.operations`); :func:`configure` gives them the run options.
@@ -16,15 +18,18 @@ Importing this package registers zdmigrate's operations as ``op.zd_*`` (see
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zdmigrate.alembic.operations  # noqa: F401  (registers op.zd_*)
 from zdmigrate.errors import BadInput
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 __all__ = ["configure"]
 
 
-def configure(**options: Any) -> dict[str, Any]:
+def configure(connection: Connection | None = None, **options: Any) -> dict[str, Any]:
     """The arguments zdmigrate adds to ``context.configure(...)`` in ``env.py``.
 
     ``options`` are :class:`~zdmigrate.run.options.RunOptions`, the options of ``zdmigrate
@@ -33,6 +38,10 @@ def configure(**options: Any) -> dict[str, Any]:
     ``log_format``, …), for the expand and backfill that ``op.zd_*`` run. Each revision runs in
     a transaction of its own (``transaction_per_migration``), so that one revision's zdmigrate
     work commits nothing of another's.
+
+    With Alembic's ``connection``, its plain revisions run under the same lock timeout: a
+    statement that would wait longer for its lock (queueing the apps' queries behind it) fails
+    instead, and the upgrade can be run again.
     """
     from dataclasses import fields
 
@@ -46,4 +55,14 @@ def configure(**options: Any) -> dict[str, Any]:
             f"zdmigrate.alembic.configure: unknown option {unknown[0]!r}: expected one of "
             + ", ".join(sorted(known))
         )
-    return {"transaction_per_migration": True, OPTIONS: RunOptions(**options)}
+    run_options = RunOptions(**options)
+    if connection is not None:
+        from zdmigrate.engine import dialect_for
+
+        dialect = dialect_for(connection)
+        for sql in dialect.timeouts_sql(
+            lock_timeout_ms=run_options.lock_timeout_ms, statement_timeout_ms=0, local=False
+        ):
+            connection.exec_driver_sql(sql)
+        connection.commit()  # a session setting; Alembic begins its own transactions after
+    return {"transaction_per_migration": True, OPTIONS: run_options}

@@ -36,8 +36,10 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with engine.connect() as connection:
-        # The options of `zdmigrate run`, for the expand and backfill of op.zd_* operations.
-        context.configure(connection=connection, **zdmigrate.alembic.configure(lock_timeout_ms=500))
+        # zdmigrate's options: for the expand and backfill of op.zd_* operations, and the lock
+        # timeout for plain revisions too.
+        options = zdmigrate.alembic.configure(connection, lock_timeout_ms=500)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
 
