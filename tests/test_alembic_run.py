@@ -27,6 +27,7 @@ from alembic.util import CommandError
 from click.testing import CliRunner
 
 from migrations_examples.alembic_project import app
+from tests.test_alembic_plan import revision_file
 from zdmigrate.cli import main
 from zdmigrate.run.runner import Runner
 
@@ -281,21 +282,20 @@ def test_a_revision_before_that_cannot_be_recorded_is_named(
 ) -> None:
     _, engine, _ = project
     versions = copy_of_the_example(tmp_path)
-    (versions / "aa11_tags.py").write_text(
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = 'aa11'\ndown_revision = {HEAD!r}\n\n\n"
-        "def upgrade():\n"
-        "    if not sa.inspect(op.get_bind()).has_table('tags'):\n"
-        "        op.create_table('tags', sa.Column('id', sa.Integer, primary_key=True),"
-        " sa.Column('label', sa.String(40)))\n"
+    revision_file(
+        versions,
+        "aa11",
+        HEAD,
+        """
+        if not sa.inspect(op.get_bind()).has_table("tags"):
+            op.create_table(
+                "tags", sa.Column("id", sa.Integer, primary_key=True), sa.Column("label", sa.Text)
+            )
+        """,
     )
-    (versions / "bb22_tags.py").write_text(
-        "from alembic import op\nimport zdmigrate.alembic\n\n"
-        "revision = 'bb22'\ndown_revision = 'aa11'\n\n\n"
-        "def upgrade():\n    op.zd_rename_column('tags', 'label', 'name')\n"
-    )
+    revision_file(versions, "bb22", "aa11", "op.zd_rename_column('tags', 'label', 'name')")
     config = Config(str(versions.parent.parent / "alembic.ini"))
-    with pytest.raises(CommandError, match=r"aa11 \(.*aa11_tags.py\) could not be recorded"):
+    with pytest.raises(CommandError, match=r"aa11 \(.*aa11_rev.py\) could not be recorded"):
         command.upgrade(config, "head")
     assert version(engine) == "aa11"  # the plain revision ran; the zdmigrate one did not
 
@@ -307,11 +307,8 @@ def test_a_plain_revision_behind_a_long_transaction_fails_fast(
     its lock, instead of queueing the apps' queries behind it; run again, it goes through."""
     _, engine, _ = project
     versions = copy_of_the_example(tmp_path)
-    (versions / "cc33_color.py").write_text(
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = 'cc33'\ndown_revision = {BEFORE!r}\n\n\n"
-        "def upgrade():\n    op.add_column('products', sa.Column('color', sa.String(20)))\n"
-    )
+    body = "op.add_column('products', sa.Column('color', sa.String(20)))"
+    revision_file(versions, "cc33", BEFORE, body)
     for zdmigrate_revision in versions.glob("[89]*_zd_*.py"):
         zdmigrate_revision.unlink()
     config = Config(str(versions.parent.parent / "alembic.ini"))
