@@ -538,3 +538,11 @@ def test_rollback_of_an_alembic_project_goes_through_alembic_downgrade() -> None
     )
     assert result.exit_code == 2
     assert "roll back Alembic revisions with `alembic downgrade`" in result.output
+
+
+def test_sql_prints_the_revisions_phases() -> None:
+    result = CliRunner().invoke(main, ["sql", str(EXAMPLE), "--phase", "expand"])
+    assert result.exit_code == 0, result.output
+    assert "-- migration 5e2a4c8d9f05" in result.output
+    assert "CREATE INDEX ix_products_name ON products (name);" in result.output
+    assert 'CREATE INDEX CONCURRENTLY "ix_orders_status" ON "orders" ("status");' in result.output

@@ -119,7 +119,8 @@ def baseline(spec: str | None, dialect: Dialect) -> Schema:
 def sql(
     path: Path, dialect: str, server_version: str | None, phase: str | None, schema_spec: str | None
 ) -> None:
-    """Print the SQL of each phase of the migrations at PATH (a file or a folder).
+    """Print the SQL of each phase of the migrations at PATH (a file or a folder, or the
+    revisions of an Alembic project's alembic.ini, recorded offline).
 
     Each statement comes with a comment naming its operation and the lock it takes.
     """
@@ -129,9 +130,9 @@ def sql(
 
     target = get_dialect(dialect, server_version)
     phases = [Phase(phase)] if phase else list(RUN_ORDER)
-    from zdmigrate.migration import compile_release, load_release
+    from zdmigrate.migration import compile_release, load_any_release
 
-    history, wanted = load_release([path])
+    history, wanted = load_any_release([path], target)
     _, release = compile_release(history, wanted, target, baseline(schema_spec, target))
     for compiled in release:
         migration = compiled.migration

@@ -18,7 +18,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from zdmigrate.errors import InvalidOperation, MigrationLoadError, SchemaError, ZdmigrateError
+from zdmigrate.errors import (
+    BadInput,
+    InvalidOperation,
+    MigrationLoadError,
+    SchemaError,
+    ZdmigrateError,
+)
 from zdmigrate.ops.base import Operation
 from zdmigrate.steps import Phase, Step
 
@@ -380,6 +386,25 @@ def load_release(paths: Sequence[Path]) -> tuple[list[Migration], list[Migration
     shown = {m.id for m in wanted}
     history = [m for m in earlier if id_order(m.id) < first and m.id not in shown]
     return _unique(history), wanted
+
+
+def is_alembic(paths: Sequence[Path]) -> bool:
+    """An Alembic project's ``alembic.ini``, given as the one path."""
+    return len(paths) == 1 and paths[0].suffix == ".ini"
+
+
+def load_any_release(
+    paths: Sequence[Path], dialect: Dialect, revisions: str | None = None
+) -> tuple[list[Migration], list[Migration]]:
+    """:func:`load_release`; or, for an Alembic project's ``alembic.ini``, its revisions
+    recorded for ``dialect`` (``revisions``: a range ``A:B``, see :mod:`zdmigrate.alembic`)."""
+    if is_alembic(paths):
+        from zdmigrate.alembic.record import load_revisions
+
+        return load_revisions(paths[0], dialect, revisions)
+    if revisions is not None:
+        raise BadInput("a revision range is for an alembic.ini")
+    return load_release(paths)
 
 
 def compile_release(

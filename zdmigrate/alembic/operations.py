@@ -107,7 +107,7 @@ def _collect_or_run(operations: Operations, operation: ZdmigrateOperation) -> No
 
         raise CommandError(
             "zdmigrate operations do not run in Alembic's offline mode (--sql): their backfill "
-            "is batched against the live database; `zdmigrate plan alembic.ini` shows their SQL"
+            "is batched against the live database; `zdmigrate sql alembic.ini` prints their SQL"
         )
     with _as_alembic_errors():
         revision, path = _calling_revision()

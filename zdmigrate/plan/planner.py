@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from zdmigrate.errors import BadInput, SchemaError
 from zdmigrate.findings import RULES, Finding, Severity, rule
-from zdmigrate.migration import compile_release, load_release
+from zdmigrate.migration import compile_release, load_any_release
 from zdmigrate.ops.run_sql import RunSQL
 from zdmigrate.plan.locks import merge, step_findings
 from zdmigrate.plan.result import PlannedMigration, PlanResult, Suppressed
@@ -74,14 +74,7 @@ def plan(
     """
     everywhere = dict(ignore or {})
     _known_codes(everywhere, "pyproject.toml [tool.zdmigrate.ignore]")
-    if len(paths) == 1 and paths[0].suffix == ".ini":
-        from zdmigrate.alembic.record import load_revisions
-
-        history, wanted = load_revisions(paths[0], dialect, revisions)
-    elif revisions is not None:
-        raise BadInput("a revision range is for an alembic.ini")
-    else:
-        history, wanted = load_release(paths)
+    history, wanted = load_any_release(paths, dialect, revisions)
     if baseline is None:
         baseline = old_app if old_app is not None and not history else Schema()
     before, compiled = compile_release(history, wanted, dialect, baseline)

@@ -39,6 +39,7 @@ from zdmigrate.migration import (
     CompiledMigration,
     compile_migration,
     compile_release,
+    is_alembic,
     load_release,
 )
 from zdmigrate.run import state
@@ -133,7 +134,7 @@ class Runner:
         revisions with zdmigrate operations that Alembic has run (see :mod:`zdmigrate.alembic`).
         """
         paths = _paths(path)
-        if _is_alembic(paths):
+        if is_alembic(paths):
             from zdmigrate.alembic.operations import release_to_contract
 
             with self._connection() as connection:
@@ -254,7 +255,7 @@ class Runner:
     def rollback(self, path: AnyPath | Sequence[AnyPath]) -> list[PhaseRun]:
         """Undo the migrations at ``path`` whose contract has not started, last first."""
         paths = _paths(path)
-        if _is_alembic(paths):
+        if is_alembic(paths):
             raise BadInput(
                 f"{paths[0]}: roll back Alembic revisions with `alembic downgrade`, which runs "
                 "op.zd_rollback() in their downgrade() and keeps Alembic's version in step"
@@ -549,11 +550,6 @@ class Runner:
 
 def _paths(path: AnyPath | Sequence[AnyPath]) -> list[Path]:
     return [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
-
-
-def _is_alembic(paths: list[Path]) -> bool:
-    """An Alembic project's ``alembic.ini``, given as the one path."""
-    return len(paths) == 1 and paths[0].suffix == ".ini"
 
 
 def _run_phase(phase: Phase | str) -> Phase:
