@@ -102,14 +102,13 @@ def _collect_or_run(operations: Operations, operation: ZdmigrateOperation) -> No
     context.__dict__.setdefault(COLLECTED, []).append(operation.operation)
     if getattr(context, RECORDING, False):
         return
-    if context.as_sql:
-        from alembic.util import CommandError
-
-        raise CommandError(
-            "zdmigrate operations do not run in Alembic's offline mode (--sql): their backfill "
-            "is batched against the live database; `zdmigrate sql alembic.ini` prints their SQL"
-        )
     with _as_alembic_errors():
+        if context.as_sql:
+            raise BadInput(
+                "zdmigrate operations do not run in Alembic's offline mode (--sql): their "
+                "backfill is batched against the live database; `zdmigrate sql alembic.ini` "
+                "prints their SQL"
+            )
         revision, path = _calling_revision()
         done = context.__dict__.setdefault("_zdmigrate_done", set())
         if revision in done:
