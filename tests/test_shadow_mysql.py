@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -542,9 +543,11 @@ def test_the_mysql_only_examples_run_end_to_end_with_an_app_writing(
         with engine.connect() as connection:
             while not stop.is_set():
                 row = rng.randint(1, 3000)
+                # One time for both tables: NOW() in each statement may straddle a second.
+                now = datetime.now().replace(microsecond=0)
                 writes = [
-                    ("INSERT INTO {} (id, path, viewed_at, ms) VALUES (%s, '/new', NOW(), 5)",
-                     (3000 + rng.randint(1, 10**9),)),
+                    ("INSERT INTO {} (id, path, viewed_at, ms) VALUES (%s, '/new', %s, 5)",
+                     (3000 + rng.randint(1, 10**9), now)),
                     ("UPDATE {} SET ms = ms + 1, path = CONCAT(path, '+') WHERE id = %s", (row,)),
                     ("DELETE FROM {} WHERE id = %s", (row,)),
                 ]  # fmt: skip
