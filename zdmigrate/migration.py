@@ -276,16 +276,17 @@ def import_file(path: Path) -> ModuleType:
     except FileNotFoundError:
         raise MigrationLoadError(str(path), "no such file") from None
     except MigrationLoadError as exc:  # Migration(...) refused its arguments
-        raise MigrationLoadError(str(path), exc.reason, _error_line(exc, path)) from None
+        raise MigrationLoadError(str(path), exc.reason, error_line(exc, path)) from None
     except Exception as exc:  # the user's file: any error is bad input, not our crash
         reason = f"{type(exc).__name__}: {exc}"
-        raise MigrationLoadError(str(path), reason, _error_line(exc, path)) from None
+        raise MigrationLoadError(str(path), reason, error_line(exc, path)) from None
     finally:
         sys.modules.pop(module_name, None)
     return module
 
 
-def _error_line(exc: Exception, path: Path) -> int | None:
+def error_line(exc: BaseException, path: Path) -> int | None:
+    """The line of the file at ``path`` that ``exc`` came through, the innermost one."""
     if isinstance(exc, SyntaxError) and exc.lineno:
         return exc.lineno
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):

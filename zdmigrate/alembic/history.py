@@ -2,8 +2,9 @@
 
 Alembic imports every revision file to build its revision map, so one file that imports a
 module missing here would stop the whole history from loading. The graph is read instead from
-each file's ``revision`` and ``down_revision`` assignments (literals in every template Alembic
-has shipped), and a revision is imported only when it is recorded, on its own.
+each file's ``revision``, ``down_revision``, ``depends_on`` and ``branch_labels`` assignments
+(literals in every template Alembic has shipped), and a revision is imported only when it is
+recorded, on its own.
 """
 
 from __future__ import annotations
@@ -81,17 +82,13 @@ def read_history_in(folders: list[Path], recursive: bool) -> list[Revision]:
             revisions[revision.id] = revision
     labelled = {label: r.id for r in revisions.values() for label in r.labels}
     for revision in list(revisions.values()):
-        for down in revision.down:
-            if down not in revisions:
-                raise MigrationLoadError(
-                    str(revision.path), f"down_revision {down!r} is not a revision of this project"
-                )
         depends = tuple(labelled.get(d, d) for d in revision.depends_on)
-        for needed in depends:
-            if needed not in revisions:
-                raise MigrationLoadError(
-                    str(revision.path), f"depends_on {needed!r} is not a revision of this project"
-                )
+        for name, ids in (("down_revision", revision.down), ("depends_on", depends)):
+            for needed in ids:
+                if needed not in revisions:
+                    raise MigrationLoadError(
+                        str(revision.path), f"{name} {needed!r} is not a revision of this project"
+                    )
         revisions[revision.id] = replace(revision, depends_on=depends)
     return _parents_first(revisions)
 

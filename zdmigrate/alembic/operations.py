@@ -17,8 +17,8 @@ works beside it.
   ``zdmigrate run contract alembic.ini``.
 - ``op.zd_rollback()`` in ``downgrade()`` rolls back what ``upgrade()`` ran; after contract
   it is refused.
-- Recorded offline (``zdmigrate plan alembic.ini``, ``zdmigrate run PHASE alembic.ini``), the
-  calls only collect the operations. Alembic's own offline mode (``alembic upgrade --sql``)
+- Recorded offline (``zdmigrate plan``, ``sql`` and ``run contract`` of an ``alembic.ini``),
+  the calls only collect the operations. Alembic's own offline mode (``alembic upgrade --sql``)
   cannot run a batched backfill, and refuses them.
 
 Options (batch size, throttling, lock timeout, …) come from ``env.py``: see

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from zdmigrate.errors import MigrationLoadError
 from zdmigrate.findings import Finding, Severity, rule
-from zdmigrate.migration import Migration, checksum, import_file
+from zdmigrate.migration import Migration, checksum, error_line, import_file
 from zdmigrate.ops.run_sql import RunSQL
 
 if TYPE_CHECKING:
@@ -92,10 +91,10 @@ def record(revision: Revision, dialect: Dialect) -> Migration:
     except MigrationLoadError as exc:
         return _not_recorded(revision, exc.reason, exc.line)
     except _NeedsDatabase as exc:
-        return _not_recorded(revision, str(exc), recorder.line_in(exc))
+        return _not_recorded(revision, str(exc), error_line(exc, revision.path))
     except (Exception, SystemExit) as exc:  # the revision's own code failed offline
         reason = f"{type(exc).__name__}: {exc}"
-        return _not_recorded(revision, reason, recorder.line_in(exc))
+        return _not_recorded(revision, reason, error_line(exc, revision.path))
     if recorder.operations and not recorder.plain:
         return Migration(
             id=revision.id,
@@ -288,13 +287,6 @@ class _Recorder:
             if frame.f_code.co_filename in self.names:
                 return frame.f_lineno
             frame = frame.f_back  # type: ignore[assignment]
-        return None
-
-    def line_in(self, exc: BaseException) -> int | None:
-        """The line of the revision file the error came through, the innermost one."""
-        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            if frame.filename in self.names:
-                return frame.lineno
         return None
 
     def _check_default(self, table: str | Table, column: Column[Any]) -> None:

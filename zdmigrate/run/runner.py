@@ -130,8 +130,9 @@ class Runner:
 
         A file is compiled after the migrations before it in its folder; several paths (files
         of different folders) after the migrations before the first of them in each folder.
-        ``path`` may also be an Alembic project's ``alembic.ini``: the phase is applied to the
-        revisions with zdmigrate operations that Alembic has run (see :mod:`zdmigrate.alembic`).
+        ``path`` may also be an Alembic project's ``alembic.ini``, for contract: of the
+        revisions with zdmigrate operations that Alembic has applied (expand and backfill are
+        ``alembic upgrade``'s; see :mod:`zdmigrate.alembic`).
         """
         paths = _paths(path)
         if is_alembic(paths):
