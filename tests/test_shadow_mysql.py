@@ -95,6 +95,8 @@ class Apps:
     workers: int = 2
     explicit_ids: bool = False
     """Inserts give the key (a table with no AUTO_INCREMENT)."""
+    second_row: bool = False
+    """Each transaction also updates another row: two writes through the triggers."""
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     writes: int = 0
@@ -153,6 +155,10 @@ class Apps:
             sql = "INSERT INTO {} (id, a, b, note) VALUES (%s, %s, %s, %s)"
             values = (result.lastrowid, *values)
         connection.exec_driver_sql(sql.format("t_ref"), values)
+        if self.second_row:
+            row = random.randint(1, 100_000)
+            for table in ("t", "t_ref"):
+                connection.exec_driver_sql(f"UPDATE {table} SET note = 's' WHERE id = %s", (row,))
         connection.exec_driver_sql("COMMIT")
         self.writes += 1
 
@@ -195,6 +201,21 @@ def test_the_copy_equals_the_original_under_inserts_updates_key_moves_and_delete
     assert {"t", "t_ref", "t_zdm_old"} <= tables and "t_zdm_new" not in tables
     assert scalar(engine, "SELECT COUNT(*) FROM information_schema.TRIGGERS "
                           f"WHERE TRIGGER_SCHEMA = '{DATABASE}'") == 0  # fmt: skip
+
+
+def test_apps_writing_two_rows_a_transaction_meet_no_deadlock(url: str, engine: sa.Engine) -> None:
+    """A chunk never waits for an app's row while holding what the app's next write needs:
+    its boundary read gives way to a locked row (NOWAIT, then the chunk again), and the
+    triggers' deletes hold no gap of the shadow table. Both deadlocked apps before (1 to 5
+    of 1,300 writes in a run of this, in about a third of the runs)."""
+    seed(engine, 100_000)
+    with Apps(engine, workers=6, second_row=True) as apps, Runner(url, RunOptions()) as runner:
+        time.sleep(0.2)
+        runner.alter("t", CHANGE, strategy="shadow", execute=True)
+        time.sleep(0.2)
+    assert apps.writes > 300, "the apps hardly wrote during the copy"
+    assert apps.errors == []
+    assert differences(engine) == 0
 
 
 def _tables(engine: sa.Engine) -> list[tuple[str]]:

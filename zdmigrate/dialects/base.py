@@ -727,9 +727,10 @@ class Dialect:
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         return f"UPDATE {self.table(update.table)} SET {sets}{where_sql}"
 
-    def locking_read(self, select: str) -> str:
-        """``select`` as a read that share-locks the rows it reads, to the transaction's end."""
-        return f"{select} FOR SHARE"
+    def locking_read(self, select: str, *, nowait: bool = False) -> str:
+        """``select`` as a read that share-locks the rows it reads, to the transaction's end;
+        ``nowait``: one that fails at once (a retryable error) on a row locked by another."""
+        return f"{select} FOR SHARE" + (" NOWAIT" if nowait else "")
 
     def backfill_session_sql(self) -> str:
         """Run at the start of each backfill transaction: marks writes as the backfill's own."""

@@ -59,6 +59,7 @@ PLAIN_DEFAULT = re.compile(
 class MySQLDialect(Dialect):
     name = "mysql"
     default_version: ClassVar[tuple[int, ...]] = (8, 0, 36)
+    isolation_variable = "transaction_isolation"
     elsif = "ELSEIF"
     lock_blocks: ClassVar[dict[str, tuple[str, ...]]] = {
         # Brief, but an exclusive metadata lock waiting behind a long transaction holds up
@@ -523,8 +524,10 @@ class MySQLDialect(Dialect):
 
     # --- batched work ----------------------------------------------------------------------
 
-    def locking_read(self, select: str) -> str:
-        return f"{select} LOCK IN SHARE MODE"  # FOR SHARE is MySQL 8's alone
+    def locking_read(self, select: str, *, nowait: bool = False) -> str:
+        if nowait:  # FOR SHARE and its NOWAIT are MySQL 8's alone
+            return f"{select} FOR SHARE NOWAIT"
+        return f"{select} LOCK IN SHARE MODE"
 
     def backfill_session_sql(self) -> str:
         return f"SET {BACKFILL_VARIABLE} = 1"
@@ -534,8 +537,9 @@ class MySQLDialect(Dialect):
 
     # --- running ---------------------------------------------------------------------------
 
-    # ER_LOCK_WAIT_TIMEOUT (a row lock or a metadata lock waited too long), ER_LOCK_DEADLOCK
-    retryable_errors = frozenset({"1205", "1213"})
+    # ER_LOCK_WAIT_TIMEOUT (a row lock or a metadata lock waited too long; MariaDB's NOWAIT
+    # too), ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT (MySQL 8's NOWAIT)
+    retryable_errors = frozenset({"1205", "1213", "3572"})
 
     def timeouts_sql(
         self, *, lock_timeout_ms: int | None, statement_timeout_ms: int, local: bool
@@ -614,6 +618,7 @@ class MySQLDialect(Dialect):
 class MariaDBDialect(MySQLDialect):
     name = "mariadb"
     default_version = (10, 11)
+    isolation_variable = "tx_isolation"  # transaction_isolation from 11.1 only
 
     def capabilities(self) -> Capabilities:
         v = self.version
@@ -631,6 +636,9 @@ class MariaDBDialect(MySQLDialect):
         from sqlalchemy.dialects.mysql import mariadbconnector
 
         return mariadbconnector.dialect()
+
+    def locking_read(self, select: str, *, nowait: bool = False) -> str:
+        return f"{select} LOCK IN SHARE MODE" + (" NOWAIT" if nowait else "")
 
     # performance_schema is off by default on MariaDB; this view is always there.
     global_status = "information_schema.GLOBAL_STATUS"

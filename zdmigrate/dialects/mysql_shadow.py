@@ -3,13 +3,23 @@ for the plan, :mod:`zdmigrate.run.shadow` for the run).
 
 The triggers apply each write of the original to the shadow table in the app's own
 transaction, by key: an insert or update is a ``REPLACE`` of the row (an update that moves the
-key then deletes the row at its old key), a delete a ``DELETE``. The order matters where
-``innodb_autoinc_lock_mode`` is 1 (MariaDB's default): a chunk's ``INSERT … SELECT`` holds the
-table's AUTO-INC lock to its end, which an app's ``REPLACE`` waits for; had the app's trigger
-deleted first, a row the copy has not reached, it would hold the gap the chunk inserts into,
-and the two would deadlock, the app's write the one rolled back. The copy reads each chunk
-with ``LOCK IN SHARE MODE`` and inserts with ``IGNORE``: a row the triggers placed already is
-the newer one and stays. Names are the original's with a suffix, cut with a hash to the
+key then deletes the row at its old key), a delete a ``DELETE``. Where
+``innodb_autoinc_lock_mode`` is 1 (MariaDB's default), a chunk's ``INSERT … SELECT`` holds the
+shadow table's AUTO-INC lock to its end, which an app's trigger waits for; so a chunk must
+never wait for an app while it holds that lock, or an app whose transaction goes on to write
+again deadlocks with it, and is the one rolled back. Three rules keep it so:
+
+- the chunk's rows are share-locked first, by a read that gives way (``NOWAIT``, then the
+  chunk again) rather than wait for a row an app holds;
+- a trigger's delete places the row before it deletes it (``INSERT IGNORE``, then
+  ``DELETE``), so that it locks that row alone: a delete that finds nothing (a row the copy
+  has not reached) would hold the gap after the last row copied, which the next chunk
+  inserts into;
+- the insert, at READ COMMITTED, reads the rows it has locked as committed (an app's insert
+  it cannot see is in the shadow table through its trigger already).
+
+The insert keeps what is there (``IGNORE``): a row the triggers placed is the newer one.
+Names are the original's with a suffix, cut with a hash to the
 server's 64 characters.
 """
 
@@ -115,8 +125,8 @@ class ShadowSQL:
                 f"CREATE TABLE {t(copy.shadow)} LIKE {t(copy.table)};",
                 f"ALTER TABLE {t(copy.shadow)} {copy.spec};",
                 f"-- triggers on {t(copy.table)} apply every insert, update and delete to it;",
-                "-- rows copied in key-ordered chunks (INSERT IGNORE … SELECT … LOCK IN SHARE "
-                "MODE), each checked by a checksum;",
+                "-- rows copied in key-ordered chunks (rows share-locked, then INSERT IGNORE … "
+                "SELECT), each checked by a checksum;",
                 f"-- triggers on {t(copy.shadow)} apply every write to {t(copy.old)} (a stand-in "
                 "now, the original after the swap);",
                 f"RENAME TABLE {t(copy.table)} TO {t(copy.old)}, {t(copy.shadow)} TO "
@@ -181,8 +191,13 @@ class ShadowSQL:
         t, q = self.dialect.table, self.dialect.quote
         columns = self.dialect.columns(copied.names)
         new_values = ", ".join(f"NEW.{q(c)}" for c in copied.names)
+        old_values = ", ".join(f"OLD.{q(c)}" for c in copied.names)
         replace_new = f"REPLACE INTO {t(copy.shadow)} ({columns}) VALUES ({new_values})"
-        delete_old = f"DELETE FROM {t(copy.shadow)} WHERE {self._key_match(copy, 'OLD')}"
+        # Placed first, so that the delete locks the row alone (see the module).
+        delete_old = (
+            f"INSERT IGNORE INTO {t(copy.shadow)} ({columns}) VALUES ({old_values}); "
+            f"DELETE FROM {t(copy.shadow)} WHERE {self._key_match(copy, 'OLD')}"
+        )
         moved = " OR ".join(f"NOT (OLD.{q(k)} <=> NEW.{q(k)})" for k in copy.key)
         insert, update, delete = copy.triggers
         on = t(copy.table)
@@ -193,7 +208,7 @@ class ShadowSQL:
                      f"FOR EACH ROW BEGIN {replace_new}; IF {moved} THEN {delete_old}; "
                      "END IF; END"),
             (delete, f"CREATE TRIGGER {self._beside(copy, delete)} AFTER DELETE ON {on} "
-                     f"FOR EACH ROW {delete_old}"),
+                     f"FOR EACH ROW BEGIN {delete_old}; END"),
         ]  # fmt: skip
 
     def reverse_triggers(self, copy: ShadowCopy, copied: CopiedColumns) -> list[tuple[str, str]]:
@@ -286,12 +301,19 @@ class ShadowSQL:
         )
         return CopiedColumns(names, compared)
 
-    def session_sql(self, *, on: bool) -> list[str]:
-        """The copy's session keeps every warning, so that a chunk's are all read. (Its
-        isolation stays REPEATABLE READ: the boundary read's next-key locks keep the apps'
-        inserts out of the chunk until it commits, which READ COMMITTED would let in, to
-        deadlock with the chunk's insert over the shadow table's AUTO-INC lock.)"""
-        return ["SET SESSION max_error_count = " + ("65535" if on else "DEFAULT")]
+    def reads_committed_sql(self) -> str:
+        """One row: whether the copy may read at READ COMMITTED, which is anywhere but where
+        statements are binlogged as text (InnoDB refuses an ``INSERT … SELECT`` there)."""
+        return "SELECT @@log_bin = 0 OR @@session.binlog_format <> 'STATEMENT'"
+
+    def session_sql(self, *, on: bool, read_committed: bool) -> list[str]:
+        """The copy's session keeps every warning, so that a chunk's are all read; and, where
+        ``read_committed``, reads at that level (see :meth:`copy_chunk_sql`)."""
+        settings = ["SET SESSION max_error_count = " + ("65535" if on else "DEFAULT")]
+        if read_committed:
+            level = "'READ-COMMITTED'" if on else "DEFAULT"
+            settings.append(f"SET SESSION {self.dialect.isolation_variable} = {level}")
+        return settings
 
     # --- the copy ---------------------------------------------------------------------------
 
@@ -302,21 +324,39 @@ class ShadowSQL:
         return " AND ".join(where)
 
     def copy_chunk_sql(
-        self, copy: ShadowCopy, copied: CopiedColumns, *, first: bool, overwrite: bool = False
+        self,
+        copy: ShadowCopy,
+        copied: CopiedColumns,
+        *,
+        first: bool,
+        locking: bool,
+        overwrite: bool = False,
     ) -> str:
         """The rows after :after… (unless first) up to :upto… into the shadow table; a row
-        already there stays (the triggers put the newer one), unless ``overwrite``."""
+        already there stays (the triggers put the newer one), unless ``overwrite``.
+
+        The chunk's rows are share-locked already (by the walk's boundary read, or by
+        :meth:`lock_chunk_sql`), so at READ COMMITTED the copy reads them as committed, without
+        locking them again (not ``locking``): a third less time than a locking read at
+        REPEATABLE READ, whose next-key locks an app's insert into the chunk then waits for.
+        An app's insert the chunk cannot see is in the shadow table through its trigger, and
+        an app's write to a row the chunk has locked waits for it. At REPEATABLE READ the
+        read locks (``locking``), as an ``INSERT … SELECT`` there does anyway."""
         t = self.dialect.table
         columns = self.dialect.columns(copied.names)
         verb = "REPLACE" if overwrite else "INSERT IGNORE"
         select = f"SELECT {columns} FROM {t(copy.table)} WHERE {self._range(copy, first=first)}"
-        return f"{verb} INTO {t(copy.shadow)} ({columns}) {self.dialect.locking_read(select)}"
+        if locking:
+            select = self.dialect.locking_read(select)
+        return f"{verb} INTO {t(copy.shadow)} ({columns}) {select}"
 
     def lock_chunk_sql(self, copy: ShadowCopy, *, first: bool) -> str:
-        """Share-lock the chunk's rows in the original, and the row after them, as the copy's
-        own read does: a repair then waits for no row while it holds the AUTO-INC lock."""
+        """Share-lock the chunk's rows in the original, as the walk's boundary read does,
+        giving way to a row an app holds: a repair then waits for no row while it holds the
+        AUTO-INC lock."""
         select = f"SELECT COUNT(*) FROM {self.dialect.table(copy.table)}"
-        return self.dialect.locking_read(f"{select} WHERE {self._range(copy, first=first)}")
+        where = self._range(copy, first=first)
+        return self.dialect.locking_read(f"{select} WHERE {where}", nowait=True)
 
     def delete_extra_sql(self, copy: ShadowCopy, *, first: bool) -> str:
         """Delete the shadow table's rows of the chunk that the original lacks."""

@@ -252,7 +252,8 @@ class _Walk:
                     # The batch's rows locked, and the row after them, which the work's own
                     # locking read of the range locks too, as the end of its scan.
                     boundary = dialect.locking_read(
-                        dialect.batch_boundary_sql(update, first=first, bounded=True, rows=2)
+                        dialect.batch_boundary_sql(update, first=first, bounded=True, rows=2),
+                        nowait=True,
                     )
                 row = connection.execute(
                     sa.text(boundary), bounds | _bind("end", self.end) | {"offset": size - 1}

@@ -8,9 +8,10 @@ is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
 2. **Copy**: the backfill engine's keyset walk (:func:`~zdmigrate.run.backfill.run_backfill`:
    chunk size toward the target time, throttles, retries, progress, a checkpoint per chunk).
    A boundary read share-locks the chunk's rows, and the row after them, before the chunk's
-   ``INSERT IGNORE … SELECT … LOCK IN SHARE MODE`` takes the shadow table's AUTO-INC lock: an
-   app's write to one of them waits for the chunk instead of deadlocking with it (its
-   trigger would wait for that lock while the insert waited for its row). The chunk's
+   ``INSERT IGNORE … SELECT`` takes the shadow table's AUTO-INC lock: an app's write to one
+   of them waits for the chunk instead of deadlocking with it (its trigger would wait for
+   that lock while the insert waited for its row). The insert then reads them at READ
+   COMMITTED, without locking them again, where the server allows it. The chunk's
    warnings are all read, and with ``verify_copy`` each committed chunk is checked on a
    second connection while the copy goes on (:mod:`zdmigrate.run.shadow_chunks`).
 3. **Swap**: where the change adds a unique key, the row counts of both tables, in one
@@ -136,7 +137,9 @@ def _copy(
     label: str,
 ) -> int:
     sql, copy, options, dialect = steps.sql, steps.copy, steps.options, steps.dialect
-    session = sql.session_sql(on=True)
+    with engine.connect() as connection:
+        read_committed = bool(connection.exec_driver_sql(sql.reads_committed_sql()).scalar())
+    session = sql.session_sql(on=True, read_committed=read_committed)
     chunks = Chunks(
         engine,
         dialect,
@@ -146,6 +149,7 @@ def _copy(
         options,
         steps.migration,
         session=session_settings(dialect, options) + session,
+        read_committed=read_committed,
     )
     verifier = Verifier(chunks, on_checkpoint) if options.verify_copy else None
     record = on_checkpoint if verifier is None else verifier.checkpoint
@@ -166,7 +170,7 @@ def _copy(
             is_paused=is_paused,
             label=label,
             work=ChunkCopy(chunks, verifier),
-            session=(session, sql.session_sql(on=False)),
+            session=(session, sql.session_sql(on=False, read_committed=read_committed)),
             after_commit=None if verifier is None else verifier.committed,
         )
         if verifier is not None:

@@ -69,6 +69,8 @@ class Chunks:
     migration: str
     session: list[str]
     """Settings for a connection that copies: the walk's, which a repair's takes too."""
+    read_committed: bool
+    """Whether those settings make it read at READ COMMITTED (see ``copy_chunk_sql``)."""
 
     def stopped(self, binds: dict[str, Any], reason: str) -> CopyStopped:
         return CopyStopped(
@@ -106,7 +108,7 @@ class ChunkCopy:
         c = self.chunks
         if self.verifier is not None:
             self.verifier.raise_failure()
-        insert = c.sql.copy_chunk_sql(c.copy, c.copied, first=first)
+        insert = c.sql.copy_chunk_sql(c.copy, c.copied, first=first, locking=not c.read_committed)
         inserted = int(connection.execute(sa.text(insert), binds).rowcount)
         lossy = c.lossy(connection, binds)
         if self.verifier is not None:
@@ -206,7 +208,9 @@ class Verifier:
         statements = [
             c.sql.lock_chunk_sql(c.copy, first=first),
             c.sql.delete_extra_sql(c.copy, first=first),
-            c.sql.copy_chunk_sql(c.copy, c.copied, first=first, overwrite=True),
+            c.sql.copy_chunk_sql(
+                c.copy, c.copied, first=first, locking=not c.read_committed, overwrite=True
+            ),
         ]
         sums = sa.text(c.sql.both_sums_sql(c.copy, c.copied, first=first))
 
