@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from tests.test_runner_cli import zdmigrate
-from zdmigrate.dialects.mysql_shadow import shadow_name
+from zdmigrate.dialects.mysql_shadow import ShadowSQL, shadow_name
 from zdmigrate.run.options import RunOptions
 from zdmigrate.run.runner import Runner
 
@@ -203,11 +204,25 @@ def test_the_copy_equals_the_original_under_inserts_updates_key_moves_and_delete
                           f"WHERE TRIGGER_SCHEMA = '{DATABASE}'") == 0  # fmt: skip
 
 
-def test_apps_writing_two_rows_a_transaction_meet_no_deadlock(url: str, engine: sa.Engine) -> None:
+@pytest.mark.parametrize("read_committed", [True, False], ids=["read-committed", "repeatable"])
+def test_apps_writing_two_rows_a_transaction_meet_no_deadlock(
+    url: str, engine: sa.Engine, read_committed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A chunk never waits for an app's row while holding what the app's next write needs:
     its boundary read gives way to a locked row (NOWAIT, then the chunk again), and the
     triggers' deletes hold no gap of the shadow table. Both deadlocked apps before (1 to 5
-    of 1,300 writes in a run of this, in about a third of the runs)."""
+    of 1,300 writes in a run of this, in about a third of the runs). At REPEATABLE READ (a
+    server that binlogs statements as text) the chunk's insert locks its rows again."""
+    locking: list[bool] = []
+    copy_chunk_sql = ShadowSQL.copy_chunk_sql
+
+    def spy(self: ShadowSQL, *args: Any, **kwargs: Any) -> str:
+        locking.append(kwargs["locking"])
+        return copy_chunk_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(ShadowSQL, "copy_chunk_sql", spy)
+    if not read_committed:
+        monkeypatch.setattr(ShadowSQL, "reads_committed_sql", lambda self: "SELECT 0")
     seed(engine, 100_000)
     with Apps(engine, workers=6, second_row=True) as apps, Runner(url, RunOptions()) as runner:
         time.sleep(0.2)
@@ -216,6 +231,7 @@ def test_apps_writing_two_rows_a_transaction_meet_no_deadlock(url: str, engine: 
     assert apps.writes > 300, "the apps hardly wrote during the copy"
     assert apps.errors == []
     assert differences(engine) == 0
+    assert locking and set(locking) == {not read_committed}
 
 
 def _tables(engine: sa.Engine) -> list[tuple[str]]:
