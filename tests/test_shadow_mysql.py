@@ -255,15 +255,24 @@ def test_a_composite_key_and_contract_dropping_the_original(url: str, engine: sa
     assert "t_zdm_old" not in {r[0] for r in _tables(engine)}
 
 
-def test_killed_mid_copy_it_resumes_from_its_checkpoint(url: str, engine: sa.Engine) -> None:
-    seed(engine, 20_000)
+@pytest.mark.parametrize(
+    ("rows", "pace"),
+    [(20_000, ["--sleep-ratio", "10"]), (200_000, [])],
+    ids=["each-chunk-locks-its-rows", "rows-locked-ahead"],
+)
+def test_killed_mid_copy_it_resumes_from_its_checkpoint(
+    url: str, engine: sa.Engine, rows: int, pace: list[str]
+) -> None:
+    """With rests between chunks each chunk locks its own rows; without, the next chunk's
+    are locked ahead on connections of their own, whose locks die with the process."""
+    seed(engine, rows)
     kill_an_alter_when(
         url,
-        ["--batch-size", "100", "--target-batch-ms", "1", "--sleep-ratio", "10"],
+        ["--batch-size", "100", "--target-batch-ms", "1", *pace],
         lambda: _rows_done(engine) >= 2000,
     )
     killed_at = _rows_done(engine)
-    assert killed_at < 20_000
+    assert killed_at < rows
     execute(
         engine, "UPDATE t SET a = a + 1 WHERE id <= 10", "UPDATE t_ref SET a = a + 1 WHERE id <= 10"
     )
@@ -275,7 +284,7 @@ def test_killed_mid_copy_it_resumes_from_its_checkpoint(url: str, engine: sa.Eng
     assert out.splitlines()[-1] == "done; the original is kept as t_zdm_old"
     assert differences(engine) == 0
     # The rows copied before the kill were not copied again.
-    assert _rows_done(engine) == 20_000
+    assert _rows_done(engine) == rows
 
 
 def test_killed_while_the_swap_waits_it_resumes_at_the_swap(
@@ -333,6 +342,47 @@ def _rows_done(engine: sa.Engine) -> int:
             return 0
         done = connection.exec_driver_sql("SELECT SUM(rows_done) FROM zdmigrate_checkpoints")
         return int(done.scalar() or 0)
+
+
+def test_a_paused_copy_holds_no_row_locked_ahead(
+    url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The next chunk's rows, locked ahead while a chunk copies, are let go when the copy
+    waits (here for the pause flag file): the apps write every row the copy has not reached
+    without waiting for it."""
+    seed(engine, 200_000)
+    flag = tmp_path / "pause"
+    options = RunOptions(batch_size=2000, max_batch_size=2000, pause_flag_file=flag)
+    done: list[object] = []
+
+    def alter() -> None:
+        with Runner(url, options) as runner:
+            done.append(runner.alter("t", CHANGE, strategy="shadow", execute=True))
+
+    thread = threading.Thread(target=alter, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while _rows_done(engine) < 10_000 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    flag.touch()
+    time.sleep(1.0)  # the throttle looks every 0.25 s
+    copied = _rows_done(engine)
+    assert 10_000 <= copied < 200_000
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET SESSION innodb_lock_wait_timeout = 1")
+        started = time.monotonic()
+        for table in ("t", "t_ref"):
+            connection.exec_driver_sql(
+                f"UPDATE {table} SET note = 'p' WHERE id > %s AND id <= %s",
+                (copied - 2000, copied + 20_000),
+            )
+        waited = time.monotonic() - started
+    assert _rows_done(engine) == copied, "the copy went on while paused"
+    flag.unlink()
+    thread.join(timeout=60)
+    assert done, "the copy did not finish"
+    assert waited < 0.9
+    assert differences(engine) == 0
 
 
 def test_a_long_transaction_holds_the_swap_back_not_the_apps(

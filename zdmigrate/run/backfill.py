@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from zdmigrate.engine import driver_reason
+from zdmigrate.run.chunk_locks import ChunkLocks, Key
 from zdmigrate.run.progress import Progress
 from zdmigrate.run.state import BATCH_CONNECTION
 from zdmigrate.run.throttle import Throttle, probe_on
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zdmigrate.run.backfill")
 
-Key = tuple[Any, ...]
+__all__ = ["BatchSizer", "BatchWork", "Key", "run_backfill", "session_settings"]
 
 
 BatchWork = Callable[[sa.Connection, dict[str, Any], bool], int]
@@ -77,6 +78,7 @@ def run_backfill(
     work: BatchWork | None = None,
     session: tuple[list[str], list[str]] = ([], []),
     after_commit: Callable[[], None] | None = None,
+    lock_ahead: bool = False,
 ) -> int:
     """Run ``update`` over the rows after ``resume_after`` (all rows when None) to the end of
     the table; returns the number of rows it changed.
@@ -96,10 +98,16 @@ def run_backfill(
 
     ``work`` runs each batch's writes instead of ``update``'s UPDATE, which then gives only
     the table and the key to walk; ``session``: settings for the batches' connection, and
-    their resets; ``after_commit()`` is called after each batch's COMMIT.
+    their resets; ``after_commit()`` is called after each batch's COMMIT; ``lock_ahead``: the
+    work reads the rows its boundary read locked without locking them again, so each batch's
+    rows may be locked on connections of their own, the next batch's while this one writes
+    (:mod:`zdmigrate.run.chunk_locks`); not with rests between batches.
     """
     with engine.connect() as connection:
         walk = _Walk.start(connection, dialect, update, resume_after, work)
+        if lock_ahead and work is not None and walk.end is not None and not options.sleep_ratio:
+            settings = session_settings(dialect, options) + session[0]
+            walk.locks = ChunkLocks(engine, walk.lock_chunk, settings)
         progress = Progress(label, options, walk.rows_left)
         throttle = Throttle(
             dialect,
@@ -111,6 +119,8 @@ def run_backfill(
         )
         try:
             _set(connection, session_settings(dialect, options) + session[0])
+            if walk.locks is not None:
+                walk.locks.open()
             changed = _run(
                 connection, walk, options, on_checkpoint, throttle, progress, after_commit
             )
@@ -121,6 +131,8 @@ def run_backfill(
             connection.invalidate()
             raise
         finally:
+            if walk.locks is not None:
+                walk.locks.close()
             throttle.close()
             progress.close()
     return changed
@@ -139,7 +151,7 @@ def _run(
     sizer = BatchSizer.for_options(options)
     changed = 0
     while True:
-        throttle.wait()
+        throttle.wait(before_holding=walk.let_go)
 
         def retrying(exc: Exception, attempt: int, delay: float) -> None:
             assert isinstance(exc, sa.exc.DBAPIError)
@@ -197,6 +209,9 @@ class _Walk:
     restate: tuple[str, ...]
     rows_left: int | None
     work: BatchWork | None = None
+    locks: ChunkLocks | None = None
+    """With ``work``, and no rest between batches: each batch's rows locked on connections of
+    their own, the next batch's while this one writes (see :mod:`zdmigrate.run.chunk_locks`)."""
 
     @classmethod
     def start(
@@ -241,44 +256,70 @@ class _Walk:
         dialect, update = self.dialect, self.update
         first = self.after is None
         started = time.monotonic()
-        with connection.begin():
-            upto = rows = None
-            if self.end is not None:
-                connection.exec_driver_sql(dialect.backfill_session_sql())
-                bounds = _bind("after", self.after)
-                if self.work is None:
-                    boundary = dialect.batch_boundary_sql(update, first=first, bounded=True)
-                else:
-                    # The batch's rows locked, and the row after them, which the work's own
-                    # locking read of the range locks too, as the end of its scan.
-                    boundary = dialect.locking_read(
-                        dialect.batch_boundary_sql(update, first=first, bounded=True, rows=2),
-                        nowait=True,
-                    )
-                row = connection.execute(
-                    sa.text(boundary), bounds | _bind("end", self.end) | {"offset": size - 1}
-                ).first()
-                # No row that far, or the end itself: this batch ends the walk.
-                upto = None if row is None or tuple(row) == self.end else tuple(row)
-                binds = bounds | _bind("upto", upto or self.end)
-                if self.work is not None:
-                    rows = self.work(connection, binds, first)
-                else:
-                    sql = dialect.batch_update_sql(
-                        update, first=first, last=False, restate=self.restate
-                    )
-                    rows = connection.execute(sa.text(sql), binds).rowcount
-            token = BATCH_CONNECTION.set(connection)
-            try:
-                on_checkpoint(upto, rows or 0)
-            finally:
-                BATCH_CONNECTION.reset(token)
+        try:
+            with connection.begin():
+                upto = rows = None
+                if self.end is not None:
+                    connection.exec_driver_sql(dialect.backfill_session_sql())
+                    if self.work is None:
+                        upto = self._boundary(connection, self.after, size)
+                    elif self.locks is None:
+                        upto = self.lock_chunk(connection, self.after, size)
+                    else:
+                        wanted = size  # the next batch's too, one measure behind
+                        upto, size = self.locks.take(self.after, wanted)
+                        if upto is not None:
+                            self.locks.lock_ahead(upto, wanted)
+                    binds = _bind("after", self.after) | _bind("upto", upto or self.end)
+                    if self.work is not None:
+                        rows = self.work(connection, binds, first)
+                    else:
+                        sql = dialect.batch_update_sql(
+                            update, first=first, last=False, restate=self.restate
+                        )
+                        rows = connection.execute(sa.text(sql), binds).rowcount
+                token = BATCH_CONNECTION.set(connection)
+                try:
+                    on_checkpoint(upto, rows or 0)
+                finally:
+                    BATCH_CONNECTION.reset(token)
+        except BaseException:
+            self.let_go()
+            raise
+        if self.locks is not None:
+            self.locks.copied()
         self.after = upto
         return BatchResult(
             rows_changed=rows or 0,
             rows_walked=None if upto is None else size,
             seconds=time.monotonic() - started,
         )
+
+    def _boundary(
+        self, connection: sa.Connection, after: Key | None, size: int, *, locking: bool = False
+    ) -> Key | None:
+        """The key of the last of the ``size`` rows after ``after``; None where they reach
+        the walk's end (no row that far, or the end itself)."""
+        dialect, update = self.dialect, self.update
+        boundary = dialect.batch_boundary_sql(
+            update, first=after is None, bounded=True, rows=2 if locking else 1
+        )
+        if locking:
+            boundary = dialect.locking_read(boundary, nowait=True)
+        binds = _bind("after", after) | _bind("end", self.end) | {"offset": size - 1}
+        row = connection.execute(sa.text(boundary), binds).first()
+        return None if row is None or tuple(row) == self.end else tuple(row)
+
+    def lock_chunk(self, connection: sa.Connection, after: Key | None, size: int) -> Key | None:
+        """The boundary of a batch of ``work``: its rows share-locked, and the row after them,
+        which the work's own locking read of the range locks too, as the end of its scan;
+        giving way (a retryable error) rather than wait for a row another holds."""
+        return self._boundary(connection, after, size, locking=True)
+
+    def let_go(self) -> None:
+        """The walk stops between batches: no row stays locked ahead (see ``locks``)."""
+        if self.locks is not None:
+            self.locks.let_go()
 
 
 @dataclass

@@ -11,7 +11,9 @@ is planned by :func:`zdmigrate.alter.shadow_copy`; the SQL is the dialect's
    ``INSERT IGNORE … SELECT`` takes the shadow table's AUTO-INC lock: an app's write to one
    of them waits for the chunk instead of deadlocking with it (its trigger would wait for
    that lock while the insert waited for its row). The insert then reads them at READ
-   COMMITTED, without locking them again, where the server allows it. The chunk's
+   COMMITTED, without locking them again, where the server allows it; and then, with no rest
+   between chunks, the next chunk's rows are locked on other connections while this chunk
+   inserts (:mod:`zdmigrate.run.chunk_locks`). The chunk's
    warnings are all read, and with ``verify_copy`` each committed chunk is checked on a
    second connection while the copy goes on (:mod:`zdmigrate.run.shadow_chunks`).
 3. **Swap**: where the change adds a unique key, the row counts of both tables, in one
@@ -172,6 +174,7 @@ def _copy(
             work=ChunkCopy(chunks, verifier),
             session=(session, sql.session_sql(on=False, read_committed=read_committed)),
             after_commit=None if verifier is None else verifier.committed,
+            lock_ahead=read_committed,
         )
         if verifier is not None:
             verifier.finish()

@@ -128,8 +128,9 @@ class Throttle:
 
     # --- what the engine calls between batches ---------------------------------------------
 
-    def wait(self) -> None:
-        """Return when the next batch may run; raise CriticalLoad if it must not."""
+    def wait(self, before_holding: Callable[[], None] | None = None) -> None:
+        """Return when the next batch may run; raise CriticalLoad if it must not.
+        ``before_holding()`` is called before it holds the backfill."""
         since = time.monotonic()
         while True:
             reason, detail = self._holding()
@@ -142,6 +143,8 @@ class Throttle:
                 self.progress.throttle(reason, detail)
             if reason is None:
                 return
+            if before_holding is not None:
+                before_holding()
             time.sleep(POLL_SECONDS)
 
     def rest(self, batch_seconds: float) -> None:
