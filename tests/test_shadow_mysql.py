@@ -369,19 +369,17 @@ def test_a_paused_copy_holds_no_row_locked_ahead(
     copied = _rows_done(engine)
     assert 10_000 <= copied < 200_000
     with engine.connect() as connection:
+        # A row still locked ahead would fail this with a lock wait timeout, after 1 s.
         connection.exec_driver_sql("SET SESSION innodb_lock_wait_timeout = 1")
-        started = time.monotonic()
         for table in ("t", "t_ref"):
             connection.exec_driver_sql(
                 f"UPDATE {table} SET note = 'p' WHERE id > %s AND id <= %s",
-                (copied - 2000, copied + 20_000),
+                (copied - 2000, copied + 10_000),
             )
-        waited = time.monotonic() - started
     assert _rows_done(engine) == copied, "the copy went on while paused"
     flag.unlink()
     thread.join(timeout=60)
     assert done, "the copy did not finish"
-    assert waited < 0.9
     assert differences(engine) == 0
 
 
