@@ -103,11 +103,9 @@ def run_backfill(
     rows may be locked on connections of their own, the next batch's while this one writes
     (:mod:`zdmigrate.run.chunk_locks`); not with rests between batches.
     """
+    settings = session_settings(dialect, options) + session[0]
     with engine.connect() as connection:
         walk = _Walk.start(connection, dialect, update, resume_after, work)
-        if lock_ahead and work is not None and walk.end is not None and not options.sleep_ratio:
-            settings = session_settings(dialect, options) + session[0]
-            walk.locks = ChunkLocks(engine, walk.lock_chunk, settings)
         progress = Progress(label, options, walk.rows_left)
         throttle = Throttle(
             dialect,
@@ -118,9 +116,12 @@ def run_backfill(
             label=label,
         )
         try:
-            _set(connection, session_settings(dialect, options) + session[0])
-            if walk.locks is not None:
-                walk.locks.open()
+            _set(connection, settings)
+            if lock_ahead and work is not None and walk.end is not None and not options.sleep_ratio:
+                walk.locks = ChunkLocks(walk.lock_chunk)
+                for _ in range(2):
+                    walk.locks.idle.append(engine.connect())
+                    _set(walk.locks.idle[-1], settings)
             changed = _run(
                 connection, walk, options, on_checkpoint, throttle, progress, after_commit
             )

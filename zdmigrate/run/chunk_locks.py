@@ -55,24 +55,15 @@ class ChunkLocks:
     """Share-locks each chunk's rows on a holder connection; :meth:`lock_ahead` starts on the
     next chunk's while this one copies."""
 
-    engine: sa.Engine
     read: LockRead
-    session: list[str]
-    """Settings for the holders' connections (the copy's: READ COMMITTED, the timeouts)."""
-    _free: list[sa.Connection] = field(default_factory=list)
+    idle: list[sa.Connection] = field(default_factory=list)
+    """The holders' connections (two, set up as the walk's own: READ COMMITTED, the timeouts)
+    that hold no chunk's locks now."""
     _current: _Hold | None = None
     _next: _Hold | None = None
     _thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="zdmigrate-lock")
     )
-
-    def open(self) -> None:
-        for _ in range(2):
-            connection = self.engine.connect()
-            with connection.begin():
-                for sql in self.session:
-                    connection.exec_driver_sql(sql)
-            self._free.append(connection)
 
     def take(self, after: Key | None, size: int) -> tuple[Key | None, int]:
         """The last key of the chunk after ``after`` (None: it runs to the end) and its size,
@@ -100,7 +91,7 @@ class ChunkLocks:
         if hold is not None:
             if hold.transaction is not None:
                 hold.transaction.commit()
-            self._free.append(hold.connection)
+            self.idle.append(hold.connection)
 
     def let_go(self) -> None:
         """Let go of every lock held: the walk stops between chunks (a throttle, a retry's
@@ -112,13 +103,13 @@ class ChunkLocks:
     def close(self) -> None:
         self.let_go()
         self._thread.shutdown(wait=True)
-        for connection in self._free:
+        for connection in self.idle:
             connection.invalidate()  # its session settings go with it
             connection.close()
-        self._free.clear()
+        self.idle.clear()
 
     def _start(self, after: Key | None, size: int) -> _Hold:
-        hold = _Hold(after, size, self._free.pop(), Future())
+        hold = _Hold(after, size, self.idle.pop(), Future())
         hold.upto = self._thread.submit(self._lock, hold)
         return hold
 
@@ -139,4 +130,4 @@ class ChunkLocks:
             hold.upto.result()
         if hold.transaction is not None:
             hold.transaction.rollback()
-        self._free.append(hold.connection)
+        self.idle.append(hold.connection)
